@@ -1,0 +1,1 @@
+// Placeholder: written in the foundation issue (#2).
