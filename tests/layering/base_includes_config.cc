@@ -1,0 +1,2 @@
+// Must NOT compile: base/ depends on Abseil only.
+#include "daemon/config/profile.h"

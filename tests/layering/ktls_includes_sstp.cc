@@ -1,0 +1,2 @@
+// Must NOT compile: ktls/ depends on base/ only.
+#include "daemon/sstp/hash_protocol.h"
