@@ -9,12 +9,17 @@ namespace sstp::uring {
 
 absl::StatusOr<std::unique_ptr<BufferRing>> BufferRing::Create(Ring& ring, uint16_t group_id,
                                                                unsigned count,
-                                                               size_t buffer_size) {
+                                                               size_t buffer_size,
+                                                               size_t headroom) {
   if (count == 0 || count > 32768 || (count & (count - 1)) != 0) {
     return absl::InvalidArgumentError(absl::StrCat("buffer ring count ", count,
                                                    " is not a power of two <= 32768"));
   }
-  std::unique_ptr<BufferRing> br(new BufferRing(ring, group_id, count, buffer_size));
+  if (headroom >= buffer_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("buffer ring headroom ", headroom, " >= buffer size ", buffer_size));
+  }
+  std::unique_ptr<BufferRing> br(new BufferRing(ring, group_id, count, buffer_size, headroom));
   br->shared_size_ = count * sizeof(io_uring_buf);
   void* mem = mmap(nullptr, br->shared_size_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE,
                    -1, 0);
@@ -31,12 +36,7 @@ absl::StatusOr<std::unique_ptr<BufferRing>> BufferRing::Create(Ring& ring, uint1
   br->registered_ = true;
 
   br->storage_.resize(size_t{count} * buffer_size);
-  const int mask = io_uring_buf_ring_mask(count);
-  for (unsigned i = 0; i < count; ++i) {
-    io_uring_buf_ring_add(br->shared_, br->storage_.data() + size_t{i} * buffer_size,
-                          static_cast<unsigned>(buffer_size), static_cast<unsigned short>(i), mask,
-                          static_cast<int>(i));
-  }
+  for (unsigned i = 0; i < count; ++i) br->Add(static_cast<uint16_t>(i), static_cast<int>(i));
   io_uring_buf_ring_advance(br->shared_, static_cast<int>(count));
   return br;
 }
@@ -46,9 +46,14 @@ BufferRing::~BufferRing() {
   if (shared_ != nullptr) munmap(shared_, shared_size_);
 }
 
+void BufferRing::Add(uint16_t id, int offset) {
+  io_uring_buf_ring_add(shared_, storage_.data() + size_t{id} * buffer_size_ + headroom_,
+                        static_cast<unsigned>(buffer_size_ - headroom_), id,
+                        io_uring_buf_ring_mask(count_), offset);
+}
+
 void BufferRing::Recycle(uint16_t id) {
-  io_uring_buf_ring_add(shared_, storage_.data() + size_t{id} * buffer_size_,
-                        static_cast<unsigned>(buffer_size_), id, io_uring_buf_ring_mask(count_), 0);
+  Add(id, 0);
   io_uring_buf_ring_advance(shared_, 1);
 }
 

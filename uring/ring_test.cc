@@ -156,6 +156,26 @@ TEST_F(RingTest, BufferRingLendsBuffersToReads) {
   EXPECT_NE(a, b);
   EXPECT_EQ(std::string(reinterpret_cast<char*>((*br)->Buffer(a).data()), 5), "first");
   EXPECT_EQ(std::string(reinterpret_cast<char*>((*br)->Buffer(b).data()), 6), "second");
+}
+
+TEST_F(RingTest, BufferRingLeavesHeadroom) {
+  if (!ring_->features().provided_buffer_rings) {
+    GTEST_SKIP() << "kernel without provided buffer rings (needs 5.19+)";
+  }
+  absl::StatusOr<std::unique_ptr<BufferRing>> br = BufferRing::Create(*ring_, 3, 2, 32, 8);
+  ASSERT_TRUE(br.ok()) << br.status();
+  Recorder done;
+  io_uring_sqe* sqe = ring_->NextSqe(&done);
+  io_uring_prep_read(sqe, read_end_.get(), nullptr, 32, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = (*br)->group_id();
+  ASSERT_EQ(write(write_end_.get(), std::string(30, 'x').data(), 30), 30);
+  RunUntil([&] { return !done.results.empty(); });
+  ASSERT_EQ(done.results, std::vector<int32_t>{24}) << "32-byte buffers minus 8 of headroom";
+  absl::Span<uint8_t> buffer = (*br)->Buffer(BufferRing::BufferId(done.flags[0]));
+  EXPECT_EQ(buffer.size(), 32u);
+  EXPECT_EQ(buffer[8], 'x');
+  EXPECT_NE(buffer[7], 'x');
   (*br)->Recycle(a);
   (*br)->Recycle(b);
 }
@@ -165,6 +185,8 @@ TEST(BufferRingTest, RejectsCountsThatAreNotPowersOfTwo) {
   ASSERT_TRUE(ring.ok());
   absl::StatusOr<std::unique_ptr<BufferRing>> br = BufferRing::Create(**ring, 1, 3, 64);
   EXPECT_EQ(br.status().message(), "buffer ring count 3 is not a power of two <= 32768");
+  br = BufferRing::Create(**ring, 1, 4, 64, 64);
+  EXPECT_EQ(br.status().message(), "buffer ring headroom 64 >= buffer size 64");
 }
 
 }  // namespace

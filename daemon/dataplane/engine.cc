@@ -1,0 +1,466 @@
+#include "daemon/dataplane/engine.h"
+
+#include <linux/tls.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "base/status.h"
+#include "daemon/ppp/frame.h"
+#include "daemon/sstp/packet.h"
+
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
+
+namespace sstp::dataplane {
+namespace {
+
+constexpr uint8_t kTlsApplicationData = 23;  // RFC 8446 5.1 ContentType.
+constexpr size_t kMaxRecordPlaintext = 16384;  // RFC 8446 5.1: 2^14.
+constexpr size_t kMaxIovPerSend = 1024;        // IOV_MAX.
+constexpr size_t kArenaCapacity = 64 * 1024;
+
+}  // namespace
+
+// One object per kind of in-flight operation; its address is user_data.
+// Several reads (or TUN writes of one slot) share one object: what a
+// completion needs is in the CQE (byte count, buffer id) or in `slot`.
+struct Engine::Op final : uring::Completion {
+  enum class Kind { kTunRead, kReceive, kSend, kTunWrite };
+  Op(Engine* engine, Kind kind, int slot = 0) : engine(engine), kind(kind), slot(slot) {}
+
+  void OnComplete(int32_t res, uint32_t flags) override {
+    --engine->inflight_;
+    switch (kind) {
+      case Kind::kTunRead:
+        engine->OnTunRead(res, flags);
+        return;
+      case Kind::kReceive:
+        engine->OnReceive(res);
+        return;
+      case Kind::kSend:
+        engine->OnSend(res);
+        return;
+      case Kind::kTunWrite:
+        engine->OnTunWrite(slot, res);
+        return;
+    }
+  }
+
+  Engine* engine;
+  Kind kind;
+  int slot;
+};
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(uring::Ring& ring, EngineOptions options,
+                                                       ControlPlane& control, Logger logger) {
+  if (options.socket_fd < 0) return absl::InvalidArgumentError("data plane: no socket");
+  if (options.mtu < 68 || options.mtu > static_cast<int>(proto::kMaxDataPayload - ppp::kFrameHeaderSize)) {
+    return absl::InvalidArgumentError(absl::StrCat("data plane: MTU ", options.mtu, " out of range"));
+  }
+  if (!ring.features().provided_buffer_rings) {
+    return absl::UnimplementedError(
+        "data plane: the kernel's io_uring lacks provided buffer rings (Linux 5.19+ needed)");
+  }
+  return std::unique_ptr<Engine>(new Engine(ring, options, control, std::move(logger)));
+}
+
+Engine::Engine(uring::Ring& ring, EngineOptions options, ControlPlane& control, Logger logger)
+    : ring_(ring), options_(options), control_(control), log_(std::move(logger)) {
+  tun_read_op_ = std::make_unique<Op>(this, Op::Kind::kTunRead);
+  receive_op_ = std::make_unique<Op>(this, Op::Kind::kReceive);
+  send_op_ = std::make_unique<Op>(this, Op::Kind::kSend);
+  for (int i = 0; i < kSlots; ++i) {
+    tun_write_ops_[i] = std::make_unique<Op>(this, Op::Kind::kTunWrite, i);
+    slots_[i].reserve(kMaxPacket + kReceiveSize);
+    // Kernel-TLS mode receives straight into the slot: keep it full size so
+    // no receive pays for zero-filling a resize.
+    if (kernel_tls()) slots_[i].resize(kMaxPacket + kReceiveSize);
+  }
+  for (Batch* batch : {&pending_, &sending_}) {
+    batch->iov.reserve(options_.tun_buffers + 64);
+    batch->buffers.reserve(options_.tun_buffers);
+    batch->arena.reserve(kArenaCapacity);
+    if (!kernel_tls()) batch->cipher.reserve(options_.max_pending_bytes + 2 * kMaxRecordPlaintext);
+  }
+  if (!kernel_tls()) {
+    seal_staging_.reserve(options_.max_pending_bytes + kArenaCapacity);
+    cipher_in_.resize(kReceiveSize);
+    codec_reply_.reserve(4096);
+  }
+}
+
+Engine::~Engine() {
+  if (inflight_ > 0) {
+    log_.Error("data plane destroyed with %d operations in flight (Stop() not drained)", inflight_);
+  }
+}
+
+void Engine::Start() {
+  started_ = true;
+  ArmReceive();
+}
+
+absl::Status Engine::AttachTun(int tun_fd) {
+  if (tun_fd_ >= 0) return absl::FailedPreconditionError("data plane: TUN already attached");
+  ASSIGN_OR_RETURN(tun_buffers_,
+                   uring::BufferRing::Create(ring_, options_.buffer_group, options_.tun_buffers,
+                                             kHeadroom + static_cast<size_t>(options_.mtu),
+                                             kHeadroom));
+  tun_fd_ = tun_fd;
+  ArmTunReads();
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- transmit
+
+void Engine::ArmTunReads() {
+  if (tun_fd_ < 0 || stopping_ || failed_) return;
+  // Back-pressure: while the socket is behind, leave packets in the TUN
+  // queue, where the kernel drops them fairly, rather than here.
+  if (pending_.bytes + sending_.bytes >= options_.max_pending_bytes) return;
+  while (tun_reads_inflight_ < options_.tun_read_depth) {
+    io_uring_sqe* sqe = ring_.NextSqe(tun_read_op_.get());
+    io_uring_prep_read(sqe, tun_fd_, nullptr, static_cast<unsigned>(options_.mtu), 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = options_.buffer_group;
+    ++tun_reads_inflight_;
+    ++inflight_;
+  }
+}
+
+void Engine::OnTunRead(int32_t res, uint32_t flags) {
+  --tun_reads_inflight_;
+  const bool has_buffer = uring::BufferRing::HasBuffer(flags);
+  const uint16_t id = has_buffer ? uring::BufferRing::BufferId(flags) : 0;
+  if (stopping_ || failed_ || res <= 0) {
+    if (has_buffer) tun_buffers_->Recycle(id);
+    // -ENOBUFS: every buffer is queued for sending; reads resume when a
+    // send completes and recycles them.
+    if (res < 0 && res != -ENOBUFS && res != -ECANCELED && !stopping_) {
+      Fail(ErrnoStatus(-res, "read from TUN"));
+    }
+    return;
+  }
+  absl::Span<uint8_t> buffer = tun_buffers_->Buffer(id);
+  const size_t length = static_cast<size_t>(res);
+  const uint8_t version = buffer[kHeadroom] >> 4;
+  const uint16_t protocol = version == 4   ? ppp::kProtocolIpv4
+                            : version == 6 ? ppp::kProtocolIpv6
+                                           : 0;
+  if (protocol == 0 ||
+      !proto::WriteDataHeader(buffer.first(4), ppp::kFrameHeaderSize + length).ok() ||
+      !ppp::WriteFrameHeader(buffer.subspan(4, 4), protocol).ok()) {
+    ++counters_.tx_dropped;
+    tun_buffers_->Recycle(id);
+  } else {
+    pending_.iov.push_back({buffer.data(), kHeadroom + length});
+    pending_.buffers.push_back(id);
+    pending_.bytes += kHeadroom + length;
+    ++counters_.tx_packets;
+    counters_.tx_bytes += length;
+  }
+  ArmTunReads();
+}
+
+absl::Span<uint8_t> Engine::ControlArena(size_t size) {
+  std::vector<uint8_t>& arena = pending_.arena;
+  if (arena.size() + size > arena.capacity()) return {};
+  const size_t offset = arena.size();
+  arena.resize(offset + size);
+  return absl::MakeSpan(arena).subspan(offset, size);
+}
+
+absl::Status Engine::SendSstp(absl::Span<const uint8_t> packet) {
+  if (failed_ || stopping_) return absl::FailedPreconditionError("data plane: connection closed");
+  absl::Span<uint8_t> space = ControlArena(packet.size());
+  if (space.empty() && !packet.empty()) {
+    return absl::ResourceExhaustedError("data plane: control queue full");
+  }
+  std::memcpy(space.data(), packet.data(), packet.size());
+  pending_.iov.push_back({space.data(), space.size()});
+  pending_.bytes += space.size();
+  return absl::OkStatus();
+}
+
+absl::Status Engine::SendPpp(uint16_t protocol, absl::Span<const uint8_t> information) {
+  const size_t payload = ppp::kFrameHeaderSize + information.size();
+  if (payload > proto::kMaxDataPayload) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("PPP frame of ", payload, " bytes exceeds SSTP's ", proto::kMaxDataPayload));
+  }
+  if (failed_ || stopping_) return absl::FailedPreconditionError("data plane: connection closed");
+  absl::Span<uint8_t> space = ControlArena(proto::kHeaderSize + payload);
+  if (space.empty()) return absl::ResourceExhaustedError("data plane: control queue full");
+  RETURN_IF_ERROR(proto::WriteDataHeader(space.first(4), payload));
+  RETURN_IF_ERROR(ppp::WriteFrameHeader(space.subspan(4, 4), protocol));
+  if (!information.empty()) std::memcpy(space.data() + 8, information.data(), information.size());
+  pending_.iov.push_back({space.data(), space.size()});
+  pending_.bytes += space.size();
+  return absl::OkStatus();
+}
+
+void Engine::Flush() {
+  if (send_inflight_ || failed_ || stopping_) return;
+  if (pending_.bytes == 0 && codec_reply_.empty()) return;
+  std::swap(pending_, sending_);  // sending_ was empty; capacities travel along.
+  send_iov_index_ = 0;
+  if (!kernel_tls()) {
+    // User space: TLS records are cut here, at most 16 KiB of plaintext each,
+    // after any bytes the TLS layer itself asked to send.
+    std::vector<uint8_t>& cipher = sending_.cipher;
+    cipher.assign(codec_reply_.begin(), codec_reply_.end());
+    codec_reply_.clear();
+    seal_staging_.clear();
+    for (const iovec& v : sending_.iov) {
+      const uint8_t* p = static_cast<const uint8_t*>(v.iov_base);
+      seal_staging_.insert(seal_staging_.end(), p, p + v.iov_len);
+    }
+    for (size_t off = 0; off < seal_staging_.size(); off += kMaxRecordPlaintext) {
+      const size_t n = std::min(kMaxRecordPlaintext, seal_staging_.size() - off);
+      if (absl::Status s = options_.codec->Seal(absl::MakeConstSpan(seal_staging_).subspan(off, n), &cipher);
+          !s.ok()) {
+        Fail(Annotate(s, "TLS encrypt"));
+        return;
+      }
+    }
+    for (uint16_t id : sending_.buffers) tun_buffers_->Recycle(id);
+    sending_.buffers.clear();
+    sending_.iov.assign(1, iovec{cipher.data(), cipher.size()});
+    sending_.bytes = cipher.size();
+  }
+  StartSend();
+}
+
+void Engine::StartSend() {
+  const size_t end = std::min(sending_.iov.size(), send_iov_index_ + kMaxIovPerSend);
+  send_msg_ = msghdr{};
+  send_msg_.msg_iov = sending_.iov.data() + send_iov_index_;
+  send_msg_.msg_iovlen = end - send_iov_index_;
+  io_uring_sqe* sqe = ring_.NextSqe(send_op_.get());
+  io_uring_prep_sendmsg(sqe, options_.socket_fd, &send_msg_, MSG_NOSIGNAL);
+  send_inflight_ = true;
+  ++inflight_;
+  ++counters_.socket_sends;
+}
+
+void Engine::OnSend(int32_t res) {
+  send_inflight_ = false;
+  if (stopping_ || failed_) return;
+  if (res < 0) {
+    Fail(ErrnoStatus(-res, "send to server"));
+    return;
+  }
+  // Advance past what went out; a short send resumes mid-iovec.
+  size_t sent = static_cast<size_t>(res);
+  while (sent > 0 && send_iov_index_ < sending_.iov.size()) {
+    iovec& v = sending_.iov[send_iov_index_];
+    if (sent >= v.iov_len) {
+      sent -= v.iov_len;
+      ++send_iov_index_;
+    } else {
+      v.iov_base = static_cast<uint8_t*>(v.iov_base) + sent;
+      v.iov_len -= sent;
+      sent = 0;
+    }
+  }
+  if (send_iov_index_ < sending_.iov.size()) {
+    StartSend();
+    return;
+  }
+  for (uint16_t id : sending_.buffers) tun_buffers_->Recycle(id);
+  sending_.buffers.clear();
+  sending_.iov.clear();
+  sending_.arena.clear();
+  sending_.bytes = 0;
+  ArmTunReads();
+  Flush();  // Whatever piled up meanwhile goes out as the next batch.
+}
+
+// ----------------------------------------------------------------- receive
+
+void Engine::ArmReceive() {
+  if (!started_ || stopping_ || failed_ || peer_closed_ || receive_inflight_) return;
+  if (slot_writes_[slot_] > 0) {
+    receive_blocked_ = true;
+    return;
+  }
+  io_uring_sqe* sqe = ring_.NextSqe(receive_op_.get());
+  if (kernel_tls()) {
+    receive_iov_ = {slots_[slot_].data() + carry_, kReceiveSize};
+    receive_msg_ = msghdr{};
+    receive_msg_.msg_iov = &receive_iov_;
+    receive_msg_.msg_iovlen = 1;
+    // Room for TLS_GET_RECORD_TYPE: without it a non-data record fails the
+    // receive with EIO (KTLS-NOTES.md).
+    receive_msg_.msg_control = receive_cmsg_.data();
+    receive_msg_.msg_controllen = receive_cmsg_.size();
+    io_uring_prep_recvmsg(sqe, options_.socket_fd, &receive_msg_, 0);
+  } else {
+    io_uring_prep_recv(sqe, options_.socket_fd, cipher_in_.data(), cipher_in_.size(), 0);
+  }
+  receive_inflight_ = true;
+  ++inflight_;
+}
+
+void Engine::OnReceive(int32_t res) {
+  receive_inflight_ = false;
+  if (stopping_ || failed_) return;
+  if (res == 0) {
+    Fail(absl::UnavailableError("the server closed the TCP connection"));
+    return;
+  }
+  if (res < 0) {
+    Fail(ErrnoStatus(-res, "receive from server"));
+    return;
+  }
+  ++counters_.socket_receives;
+  control_.OnTraffic();
+  if (failed_ || stopping_) return;
+
+  size_t length;
+  if (kernel_tls()) {
+    for (cmsghdr* c = CMSG_FIRSTHDR(&receive_msg_); c != nullptr; c = CMSG_NXTHDR(&receive_msg_, c)) {
+      if (c->cmsg_level == SOL_TLS && c->cmsg_type == TLS_GET_RECORD_TYPE) {
+        const uint8_t type = *CMSG_DATA(c);
+        if (type != kTlsApplicationData) {
+          control_.OnTlsRecord(type, absl::MakeConstSpan(slots_[slot_].data() + carry_,
+                                                         static_cast<size_t>(res)));
+          ArmReceive();
+          return;
+        }
+      }
+    }
+    length = carry_ + static_cast<size_t>(res);
+  } else {
+    std::vector<uint8_t>& slot = slots_[slot_];
+    slot.resize(carry_);
+    absl::StatusOr<bool> closed = options_.codec->Open(
+        absl::MakeConstSpan(cipher_in_).first(static_cast<size_t>(res)), &slot, &codec_reply_);
+    if (!closed.ok()) {
+      Fail(Annotate(closed.status(), "TLS"));
+      return;
+    }
+    peer_closed_ = *closed;
+    length = slot.size();
+  }
+  ParseSlot(length);
+  if (peer_closed_ && !failed_) {
+    Fail(absl::CancelledError("the server closed the TLS session (close_notify)"));
+  }
+}
+
+void Engine::ParseSlot(size_t length) {
+  const int slot = slot_;
+  uint8_t* data = slots_[slot].data();
+  const int writes_before = slot_writes_[slot];
+  size_t offset = 0;
+  while (length - offset >= proto::kHeaderSize) {
+    absl::StatusOr<proto::PacketHeader> header =
+        proto::ParseHeader(absl::MakeConstSpan(data + offset, proto::kHeaderSize));
+    if (!header.ok()) {
+      // MS-SSTP 3.1.5.1: once framing is lost the stream cannot be resynced.
+      Fail(Annotate(header.status(), "SSTP framing"));
+      return;
+    }
+    if (length - offset < header->length) break;
+    DeliverPacket(absl::MakeConstSpan(data + offset, header->length));
+    if (failed_ || stopping_) return;
+    offset += header->length;
+  }
+  if (slot_writes_[slot] > writes_before) ++counters_.tun_write_batches;
+
+  // The cut packet (if any) moves to the front of the slot the next receive
+  // uses: this one if nothing in it is being written to the TUN, else the next.
+  const size_t tail = length - offset;
+  if (slot_writes_[slot] == 0) {
+    if (tail > 0 && offset > 0) std::memmove(data, data + offset, tail);
+    carry_ = tail;
+    ArmReceive();
+    return;
+  }
+  const int next = (slot + 1) % kSlots;
+  tail_offset_ = offset;
+  tail_length_ = tail;
+  tail_from_ = slot;
+  slot_ = next;
+  MoveTailAndReceive();
+}
+
+void Engine::MoveTailAndReceive() {
+  if (slot_writes_[slot_] > 0) {
+    receive_blocked_ = true;  // OnTunWrite() resumes.
+    return;
+  }
+  receive_blocked_ = false;
+  std::vector<uint8_t>& to = slots_[slot_];
+  if (!kernel_tls()) to.resize(std::max(to.size(), tail_length_));
+  if (tail_length_ > 0) {
+    std::memcpy(to.data(), slots_[tail_from_].data() + tail_offset_, tail_length_);
+  }
+  carry_ = tail_length_;
+  tail_length_ = 0;
+  ArmReceive();
+}
+
+void Engine::DeliverPacket(absl::Span<const uint8_t> packet) {
+  const bool control = packet[1] & 0x01;  // MS-SSTP 2.2.1: the C bit.
+  if (control) {
+    control_.OnSstpControl(packet);
+    return;
+  }
+  absl::StatusOr<ppp::Frame> frame = ppp::DecodeFrame(packet.subspan(proto::kHeaderSize));
+  if (!frame.ok()) {
+    ++counters_.rx_dropped;
+    log_.Debug("dropped a malformed PPP frame: %s", std::string(frame.status().message()));
+    return;
+  }
+  if (frame->protocol != ppp::kProtocolIpv4 && frame->protocol != ppp::kProtocolIpv6) {
+    control_.OnPppFrame(frame->protocol, frame->information);
+    return;
+  }
+  if (tun_fd_ < 0 || frame->information.empty()) {
+    ++counters_.rx_dropped;
+    return;
+  }
+  io_uring_sqe* sqe = ring_.NextSqe(tun_write_ops_[slot_].get());
+  io_uring_prep_write(sqe, tun_fd_, frame->information.data(),
+                      static_cast<unsigned>(frame->information.size()), 0);
+  ++slot_writes_[slot_];
+  ++inflight_;
+  ++counters_.rx_packets;
+  counters_.rx_bytes += frame->information.size();
+}
+
+void Engine::OnTunWrite(int slot, int32_t res) {
+  --slot_writes_[slot];
+  if (res < 0 && res != -ECANCELED) {
+    ++counters_.rx_dropped;  // The kernel refused the packet (e.g. malformed IP).
+  }
+  if (receive_blocked_ && slot == slot_ && slot_writes_[slot] == 0 && !stopping_ && !failed_) {
+    MoveTailAndReceive();
+  }
+}
+
+// ------------------------------------------------------------------ stopping
+
+void Engine::Fail(absl::Status reason) {
+  if (failed_) return;
+  failed_ = true;
+  control_.OnTransportClosed(std::move(reason));
+}
+
+void Engine::Stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  for (int fd : {options_.socket_fd, tun_fd_}) {
+    if (fd < 0) continue;
+    io_uring_prep_cancel_fd(ring_.NextSqe(nullptr), fd, IORING_ASYNC_CANCEL_ALL);
+  }
+}
+
+}  // namespace sstp::dataplane

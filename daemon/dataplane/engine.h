@@ -1,0 +1,212 @@
+// The data plane: moves IP packets between a TUN device and the SSTP
+// connection on io_uring, in batches, with no per-packet allocation or
+// system call in steady state.
+//
+//   TUN --read (provided buffers, 8 bytes of headroom)--> write SSTP + PPP
+//   headers in place --> batch --> one sendmsg per batch (kernel TLS: the
+//   kernel cuts records of up to 16 KiB) or Seal() per 16 KiB (user space)
+//   --> socket
+//
+//   socket --recvmsg (kernel TLS, plaintext) / recv + Open() (user space)-->
+//   receive slot --> whole SSTP packets parsed in place --> IP frames:
+//   one TUN write each, submitted together; everything else (SSTP control,
+//   LCP, authentication, NCPs) to the ControlPlane.
+//
+// A packet cut by a receive boundary is moved to the front of the next slot,
+// so every packet lies whole in one slot and TUN writes point into it; a
+// slot is reused only when its writes have completed.
+//
+// Thread: the ring's thread. Lifetime: call Stop(), run the ring until
+// stopped() is true, then destroy the Engine before the Ring.
+#ifndef SSTP_KTLS_DAEMON_DATAPLANE_ENGINE_H_
+#define SSTP_KTLS_DAEMON_DATAPLANE_ENGINE_H_
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "base/log.h"
+#include "uring/buffer_ring.h"
+#include "uring/ring.h"
+
+namespace sstp::dataplane {
+
+// The user-space record layer, as the engine sees it. Implemented over
+// OpenSSL by the session (daemon/tls); absent in kernel-TLS mode, where the
+// socket itself carries plaintext.
+class RecordCodec {
+ public:
+  virtual ~RecordCodec() = default;
+  // Protects `plaintext` (at most 16 KiB: one record) and appends the
+  // record to `ciphertext`.
+  virtual absl::Status Seal(absl::Span<const uint8_t> plaintext, std::vector<uint8_t>* ciphertext) = 0;
+  // Takes received bytes; appends the plaintext they complete and any bytes
+  // the TLS layer must send back (e.g. a KeyUpdate answer). Returns true once
+  // the peer's close_notify has arrived.
+  virtual absl::StatusOr<bool> Open(absl::Span<const uint8_t> ciphertext,
+                                    std::vector<uint8_t>* plaintext,
+                                    std::vector<uint8_t>* to_send) = 0;
+};
+
+// What the engine hands to the control plane. Called from the ring's
+// dispatch; handlers may call Engine::Send*() but must not destroy the
+// engine.
+class ControlPlane {
+ public:
+  // A whole SSTP control packet (header included).
+  virtual void OnSstpControl(absl::Span<const uint8_t> packet) = 0;
+  // A PPP frame that is not IPv4/IPv6 data (LCP, PAP, CHAP, EAP, IPCP,
+  // IPv6CP, or a protocol to reject).
+  virtual void OnPppFrame(uint16_t protocol, absl::Span<const uint8_t> information) = 0;
+  // Something arrived from the server (once per receive): the SSTP hello
+  // timer restarts on any received packet (MS-SSTP 3.1.2).
+  virtual void OnTraffic() = 0;
+  // A TLS record that is not application data, seen on a kernel-TLS socket
+  // (alert 21, handshake 22: NewSessionTicket, KeyUpdate).
+  virtual void OnTlsRecord(uint8_t content_type, absl::Span<const uint8_t> body) = 0;
+  // The connection is over: peer closed, socket error, framing error,
+  // close_notify. The engine issues no further socket I/O.
+  virtual void OnTransportClosed(absl::Status reason) = 0;
+
+ protected:
+  ~ControlPlane() = default;
+};
+
+struct EngineOptions {
+  int socket_fd = -1;
+  RecordCodec* codec = nullptr;   // nullptr: the socket carries plaintext (kTLS).
+  int mtu = 1400;                 // Largest IP packet read from the TUN.
+  unsigned tun_read_depth = 64;   // TUN reads kept in flight.
+  unsigned tun_buffers = 256;     // Provided buffers (power of two).
+  size_t max_batch_bytes = 64 * 1024;  // Per socket send.
+  size_t max_pending_bytes = 512 * 1024;  // Beyond this, TUN reads pause.
+  uint16_t buffer_group = 1;
+};
+
+struct Counters {
+  uint64_t tx_packets = 0;   // IP packets TUN -> socket.
+  uint64_t tx_bytes = 0;
+  uint64_t rx_packets = 0;   // IP packets socket -> TUN.
+  uint64_t rx_bytes = 0;
+  uint64_t socket_sends = 0;
+  uint64_t socket_receives = 0;
+  uint64_t tun_write_batches = 0;
+  uint64_t rx_dropped = 0;   // IP frames before the TUN was attached, or refused by it.
+  uint64_t tx_dropped = 0;   // Packets read from the TUN that could not be framed.
+};
+
+class Engine {
+ public:
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(uring::Ring& ring, EngineOptions options,
+                                                        ControlPlane& control, Logger logger);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Starts receiving from the socket.
+  void Start();
+
+  // Queues a whole SSTP packet (a control message, or a data packet the
+  // caller framed). Copied; goes out in order with data.
+  absl::Status SendSstp(absl::Span<const uint8_t> packet);
+  // Queues a PPP frame (FF 03 + protocol + information) in an SSTP data packet.
+  absl::Status SendPpp(uint16_t protocol, absl::Span<const uint8_t> information);
+
+  // Starts the TUN side: IP packets flow both ways from now on. The caller
+  // does this only once CALL_CONNECTED is sent (MS-SSTP 3.2.5.3). The fd
+  // must stay open until stopped().
+  absl::Status AttachTun(int tun_fd);
+
+  // Sends what the last completions queued. Call once per loop turn, after
+  // Ring::RunOnce(): batching comes from doing this once, not per packet.
+  void Flush();
+
+  // Cancels all I/O; stopped() turns true when the last completion is in.
+  void Stop();
+  bool stopped() const { return stopping_ && inflight_ == 0; }
+
+  const Counters& counters() const { return counters_; }
+  bool kernel_tls() const { return options_.codec == nullptr; }
+
+ private:
+  struct Op;
+  static constexpr int kSlots = 4;
+  static constexpr size_t kMaxPacket = 4095;          // MS-SSTP 2.2.1.
+  static constexpr size_t kReceiveSize = 64 * 1024;
+  static constexpr size_t kHeadroom = 8;              // SSTP 4 + PPP 4.
+
+  Engine(uring::Ring& ring, EngineOptions options, ControlPlane& control, Logger logger);
+
+  void ArmTunReads();
+  void OnTunRead(int32_t res, uint32_t flags);
+  void ArmReceive();
+  void OnReceive(int32_t res);
+  void ParseSlot(size_t length);
+  void DeliverPacket(absl::Span<const uint8_t> packet);
+  void OnTunWrite(int slot, int32_t res);
+  void MoveTailAndReceive();
+  void OnSend(int32_t res);
+  void StartSend();
+  void Fail(absl::Status reason);
+  absl::Span<uint8_t> ControlArena(size_t size);
+
+  uring::Ring& ring_;
+  EngineOptions options_;
+  ControlPlane& control_;
+  Logger log_;
+  Counters counters_;
+  int tun_fd_ = -1;
+  bool started_ = false;
+  bool stopping_ = false;
+  bool failed_ = false;
+  int inflight_ = 0;
+
+  std::unique_ptr<Op> tun_read_op_, receive_op_, send_op_;
+  std::array<std::unique_ptr<Op>, kSlots> tun_write_ops_;
+
+  // Transmit. `pending_` is what the next send carries; `sending_` what the
+  // kernel is sending now. Buffer ids are recycled when their bytes are out.
+  std::unique_ptr<uring::BufferRing> tun_buffers_;
+  unsigned tun_reads_inflight_ = 0;
+  struct Batch {
+    std::vector<iovec> iov;
+    std::vector<uint16_t> buffers;
+    std::vector<uint8_t> arena;   // Control bytes; reserved, never reallocates.
+    std::vector<uint8_t> cipher;  // User-space mode: sealed records.
+    size_t bytes = 0;
+  };
+  Batch pending_, sending_;
+  bool send_inflight_ = false;
+  msghdr send_msg_{};
+  size_t send_iov_index_ = 0;
+  std::vector<uint8_t> seal_staging_;
+
+  // Receive.
+  std::array<std::vector<uint8_t>, kSlots> slots_;
+  std::array<int, kSlots> slot_writes_{};
+  int slot_ = 0;
+  size_t carry_ = 0;        // Bytes of a cut packet at the front of slots_[slot_].
+  bool receive_inflight_ = false;
+  bool receive_blocked_ = false;  // Waiting for the next slot's TUN writes.
+  // A cut packet waiting to move into slot_ once its TUN writes are done.
+  int tail_from_ = 0;
+  size_t tail_offset_ = 0;
+  size_t tail_length_ = 0;
+  msghdr receive_msg_{};
+  iovec receive_iov_{};
+  alignas(cmsghdr) std::array<uint8_t, CMSG_SPACE(sizeof(uint8_t))> receive_cmsg_{};
+  std::vector<uint8_t> cipher_in_;   // User-space mode: ciphertext received.
+  std::vector<uint8_t> codec_reply_; // User-space mode: bytes Open() wants sent.
+  bool peer_closed_ = false;
+};
+
+}  // namespace sstp::dataplane
+
+#endif  // SSTP_KTLS_DAEMON_DATAPLANE_ENGINE_H_
