@@ -156,6 +156,8 @@ TEST_F(RingTest, BufferRingLendsBuffersToReads) {
   EXPECT_NE(a, b);
   EXPECT_EQ(std::string(reinterpret_cast<char*>((*br)->Buffer(a).data()), 5), "first");
   EXPECT_EQ(std::string(reinterpret_cast<char*>((*br)->Buffer(b).data()), 6), "second");
+  (*br)->Recycle(a);
+  (*br)->Recycle(b);
 }
 
 TEST_F(RingTest, BufferRingLeavesHeadroom) {
@@ -176,8 +178,6 @@ TEST_F(RingTest, BufferRingLeavesHeadroom) {
   EXPECT_EQ(buffer.size(), 32u);
   EXPECT_EQ(buffer[8], 'x');
   EXPECT_NE(buffer[7], 'x');
-  (*br)->Recycle(a);
-  (*br)->Recycle(b);
 }
 
 TEST(BufferRingTest, RejectsCountsThatAreNotPowersOfTwo) {
