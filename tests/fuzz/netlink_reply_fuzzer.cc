@@ -4,7 +4,6 @@
 // Invariant: a route or address that parses, rebuilt as a request with the
 // builders and parsed again, gives back the same fields (the builders and
 // parsers agree on the layout).
-#include <libmnl/libmnl.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -36,9 +35,8 @@ void CheckRouteRoundTrip(const RouteInfo& route) {
   absl::StatusOr<RouteInfo> again = sstp::netlink::ParseRouteMessage(built->header());
   if (!again.ok()) abort();
   if (!(again->destination == route.destination) || again->gateway != route.gateway ||
-      again->prefsrc != route.prefsrc || again->oif != route.oif ||
-      again->metric != route.metric || again->table != route.table ||
-      again->protocol != route.protocol) {
+      again->prefsrc != route.prefsrc || again->oif != route.oif || again->metric != route.metric ||
+      again->table != route.table || again->protocol != route.protocol) {
     abort();
   }
 }
