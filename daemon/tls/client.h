@@ -1,0 +1,239 @@
+// The TLS client of the SSTP tunnel (lifecycle steps 3-4 of
+// ARCHITECTURE.md): handshake over a connected TCP socket, server
+// certificate verification, the HTTP exchange over the socket, then either a
+// hand-over of the keys to the kernel (ExportKeyMaterial) or the user-space
+// record layer over memory buffers (SwitchToMemoryBios, Encrypt, Decrypt).
+//
+// This is the only module that knows OpenSSL's SSL API; nothing OpenSSL
+// appears in this header.
+//
+// Verification (before the handshake completes, so before the caller can
+// write a byte):
+//   1. The chain, against ca_file / ca_dir, or the system store when both
+//      are empty.
+//   2. The server name against the leaf's subjectAltName (RFC 6125 6.4 as
+//      updated by RFC 9525: DNS-IDs only, the subject CN is never used; a
+//      wildcard is a whole left-most label and matches exactly one label:
+//      *.example.test matches a.example.test, not a.b.example.test nor
+//      example.test; an IP-literal server name is matched against IP SANs
+//      only).
+//   3. Extended key usage of the leaf: serverAuth, anyExtendedKeyUsage, or
+//      no EKU extension. MS-SSTP 3.2.4.1 (SSTP-NOTES "HTTP layer") requires
+//      serverAuth or anyExtendedKeyUsage; a certificate without the
+//      extension is valid for any purpose (RFC 5280 4.2.1.12), which OpenSSL
+//      and Windows also accept. Intermediates get OpenSSL's usual purpose
+//      checks.
+//   4. The pin (SHA-256 of the leaf certificate's DER), if configured. The
+//      pin is checked even with insecure_skip_verify.
+// Each failure is a Status with code kUnauthenticated and a message such as
+//   "TLS certificate verification failed: unable to get local issuer
+//    certificate (depth 0, subject CN=vpn.example.test)"
+//   "TLS host name mismatch: certificate names vpn.other.test,
+//    *.other.test; expected vpn.example.test"
+//   "TLS pin mismatch: leaf sha256:<hex> is not the pinned sha256:<hex>"
+// Other handshake failures: kDeadlineExceeded (timeout), kUnavailable (the
+// server closed or reset the connection, or a socket error),
+// kFailedPrecondition (TLS protocol failure: an alert from the server, no
+// common version or cipher, the server does not speak TLS).
+//
+// SNI: sent for DNS names; not for IP literals, which RFC 6066 3 forbids in
+// server_name.
+//
+// Not thread-safe: a Connection is used by one thread at a time.
+#ifndef SSTP_KTLS_DAEMON_TLS_CLIENT_H_
+#define SSTP_KTLS_DAEMON_TLS_CLIENT_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "base/log.h"
+#include "daemon/tls/key_material.h"
+
+namespace sstp::tls {
+
+// The largest plaintext of one TLS record (RFC 8446 5.1, RFC 5246 6.2.1).
+inline constexpr size_t kMaxRecordPlaintext = 16384;
+
+// Plain values, filled by the session from the profile's [tls] section.
+struct ClientConfig {
+  // The name the certificate must carry, also sent as SNI: a DNS name or an
+  // IP literal (an IPv6 literal may be in brackets).
+  std::string server_name;
+  // Trust anchors. Both empty: the system default store.
+  std::string ca_file;
+  std::string ca_dir;
+  // SHA-256 of the leaf certificate (DER).
+  std::optional<std::array<uint8_t, 32>> pin_sha256;
+  // TLS 1.3 is always the maximum.
+  TlsVersion min_version = TlsVersion::kTls12;
+  // Skips chain, name and EKU checks (the pin, if set, is still checked).
+  // Logged as a warning on every handshake.
+  bool insecure_skip_verify = false;
+  // NSS key log file (appended, created 0600), for Wireshark. Empty: off.
+  // Logged as a warning when on.
+  std::string keylog_file;
+  absl::Duration handshake_timeout = absl::Seconds(30);
+  // Empty: the default policy, AEAD only: TLS 1.3 AES-128-GCM,
+  // AES-256-GCM, ChaCha20-Poly1305; TLS 1.2 ECDHE (ECDSA or RSA) with the
+  // same three AEADs. Otherwise only the listed AEADs (both versions), in
+  // this order of preference.
+  std::vector<Cipher> ciphers;
+};
+
+// What the handshake established.
+struct HandshakeInfo {
+  TlsVersion version = TlsVersion::kTls13;
+  Cipher cipher = Cipher::kAes128Gcm;
+  uint16_t cipher_suite = 0;  // IANA value.
+  std::string cipher_name;    // RFC name, e.g. "TLS_AES_128_GCM_SHA256".
+  // The server's leaf certificate and its hashes (MS-SSTP 3.2.5.2: the
+  // crypto binding's CertHash).
+  std::vector<uint8_t> leaf_der;
+  std::array<uint8_t, 20> leaf_sha1{};
+  std::array<uint8_t, 32> leaf_sha256{};
+  // RFC 2253 form, e.g. "CN=vpn.example.test,O=Example". For logs.
+  std::string peer_subject;
+  // False when insecure_skip_verify let an unverified certificate through.
+  bool verified = false;
+};
+
+// The result of Decrypt().
+struct DecryptResult {
+  // The peer sent close_notify (RFC 8446 6.1): no more data will come.
+  bool close_notify = false;
+};
+
+class Connection;
+
+// The configuration turned into an OpenSSL context once per profile (trust
+// store loaded, cipher policy set). Immutable after Create(); connections
+// keep what they need, so the context may be destroyed before them.
+class ClientContext {
+ public:
+  // Fails on an empty server name, an unreadable CA file or directory, a CA
+  // file without certificates, an unwritable keylog file, a non-positive
+  // timeout or an empty/duplicate cipher entry.
+  static absl::StatusOr<std::unique_ptr<ClientContext>> Create(ClientConfig config,
+                                                               Logger logger);
+  ~ClientContext();
+  ClientContext(const ClientContext&) = delete;
+  ClientContext& operator=(const ClientContext&) = delete;
+
+  // Runs the handshake on `fd`, a connected stream socket the caller owns
+  // (borrowed: it must stay open while the Connection uses it, i.e. until
+  // SwitchToMemoryBios() or the Connection is destroyed). The socket's flags
+  // are left alone: I/O uses MSG_DONTWAIT and poll() with a deadline of
+  // config.handshake_timeout, and MSG_NOSIGNAL so a closed peer is an error,
+  // not a SIGPIPE.
+  absl::StatusOr<std::unique_ptr<Connection>> Handshake(int fd) const;
+
+  const ClientConfig& config() const { return config_; }
+
+  struct Impl;
+
+ private:
+  ClientContext(ClientConfig config, Logger logger);
+
+  ClientConfig config_;
+  Logger logger_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// One TLS session after a successful handshake. Starts in socket mode
+// (Read/Write/Shutdown on the fd); SwitchToMemoryBios() moves it to memory
+// mode (Encrypt/Decrypt/EncodeCloseNotify), where the caller moves the
+// ciphertext. Calling a method of the other mode fails with
+// kFailedPrecondition.
+class Connection {
+ public:
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  const HandshakeInfo& info() const;
+
+  // --- Socket mode (the HTTP exchange before the data plane starts).
+
+  // Writes all of `data` (as many records as needed).
+  absl::Status Write(absl::Span<const uint8_t> data, absl::Duration timeout);
+  // Reads at most buffer.size() bytes of application data, waiting up to
+  // `timeout` for some. Returns 0 when the server sent close_notify. Fails
+  // with kUnavailable if the connection ends without close_notify, kAborted
+  // on an alert, kDeadlineExceeded on timeout. Give it a buffer of
+  // kMaxRecordPlaintext bytes: a smaller one leaves the rest of the record
+  // buffered in OpenSSL, which blocks the switch to the kernel or memory
+  // mode until it has been read.
+  absl::StatusOr<size_t> Read(absl::Span<uint8_t> buffer, absl::Duration timeout);
+  // Sends close_notify. Does not wait for the server's (RFC 8446 6.1 lets
+  // the closer leave without it).
+  absl::Status Shutdown(absl::Duration timeout);
+
+  // --- Hand-over.
+
+  // OK when OpenSSL holds no received bytes: no undelivered plaintext and no
+  // part of a record (read-ahead is off, so OpenSSL never reads past the
+  // record it is decrypting). Only then does the socket (or the caller's
+  // stream) continue exactly where OpenSSL stopped. kFailedPrecondition
+  // naming what is buffered otherwise.
+  absl::Status CheckDrained() const;
+
+  // The secrets and record counters for the kernel (KTLS-NOTES.md "Kernel
+  // TLS"). Fails if CheckDrained() fails, or if the secrets were not
+  // captured. Does not change the connection: if installing the keys in the
+  // kernel fails before the socket changed (TCP_ULP: ENOENT), the caller can
+  // still SwitchToMemoryBios(). After a successful kernel install the caller
+  // must not use this Connection's record layer again.
+  absl::StatusOr<KeyMaterial> ExportKeyMaterial() const;
+
+  // Record counters so far (see RecordCounters).
+  RecordCounters counters() const;
+
+  // Moves the record layer to memory buffers: OpenSSL stops touching the fd.
+  // Fails unless CheckDrained() is OK, and if already in memory mode.
+  absl::Status SwitchToMemoryBios();
+
+  // --- Memory mode (user-space record layer for the data plane).
+
+  // Encrypts `plaintext` with one SSL_write and appends the TLS record(s) to
+  // `out`: one record when plaintext.size() <= kMaxRecordPlaintext, which is
+  // required. Empty plaintext appends nothing. May also append a pending
+  // post-handshake message (our KeyUpdate reply) before the record.
+  absl::Status Encrypt(absl::Span<const uint8_t> plaintext, std::vector<uint8_t>* out);
+
+  // Feeds `ciphertext` (any chunk of the stream from the server; a record
+  // may be split across calls) and appends every complete record's
+  // application data to `plaintext`. Post-handshake handshake messages
+  // (NewSessionTicket, KeyUpdate) are consumed silently. Anything OpenSSL
+  // wants to send in response (a fatal alert after an error) is appended to
+  // `to_send`, which the caller should write to the socket.
+  // Returns close_notify = true once the server closed; fails with
+  // kAborted "TLS alert from peer: <description>" on a fatal alert, and
+  // kDataLoss on a record that does not decrypt or parse.
+  absl::StatusOr<DecryptResult> Decrypt(absl::Span<const uint8_t> ciphertext,
+                                        std::vector<uint8_t>* plaintext,
+                                        std::vector<uint8_t>* to_send);
+
+  // Appends a close_notify record to `out`.
+  absl::Status EncodeCloseNotify(std::vector<uint8_t>* out);
+
+  struct Impl;
+
+ private:
+  friend class ClientContext;
+  explicit Connection(std::unique_ptr<Impl> impl);
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sstp::tls
+
+#endif  // SSTP_KTLS_DAEMON_TLS_CLIENT_H_
