@@ -1,0 +1,148 @@
+#include "daemon/session/transport.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/status.h"
+#include "daemon/sstp/http.h"
+
+namespace sstp::session {
+namespace {
+
+std::string AddressText(const sockaddr* sa) {
+  char host[NI_MAXHOST] = "?";
+  getnameinfo(sa, sa->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in), host,
+              sizeof(host), nullptr, 0, NI_NUMERICHOST);
+  return host;
+}
+
+int MillisecondsLeft(absl::Time deadline) {
+  const absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) return 0;
+  return static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
+}
+
+// Non-blocking connect bounded by `deadline`; returns 0 or an errno.
+int ConnectOne(int fd, const addrinfo* ai, absl::Time deadline) {
+  const int flags = fcntl(fd, F_GETFL);
+  fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  int err = 0;
+  if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+    err = errno;
+    if (err == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      int n;
+      do {
+        n = poll(&p, 1, MillisecondsLeft(deadline));
+      } while (n < 0 && errno == EINTR);
+      if (n == 0) {
+        err = ETIMEDOUT;
+      } else {
+        socklen_t len = sizeof(err);
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      }
+    }
+  }
+  fcntl(fd, F_SETFL, flags);
+  return err;
+}
+
+}  // namespace
+
+absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port, absl::Duration timeout,
+                                    const Logger& log) {
+  const absl::Time deadline = absl::Now() + timeout;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_ADDRCONFIG;
+  addrinfo* list = nullptr;
+  const std::string host_text(host);
+  const std::string port_text = absl::StrCat(port);
+  const int rc = getaddrinfo(host_text.c_str(), port_text.c_str(), &hints, &list);
+  if (rc != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot resolve ", host, ": ", rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc)));
+  }
+  std::vector<std::string> failures;
+  absl::StatusOr<UniqueFd> result = absl::UnavailableError("no address");
+  for (const addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
+    const std::string address = AddressText(ai->ai_addr);
+    UniqueFd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+    if (!fd.valid()) {
+      failures.push_back(absl::StrCat(address, ": ", strerror(errno)));
+      continue;
+    }
+    log.Debug("connecting to %s port %d", address, port);
+    const int err = ConnectOne(fd.get(), ai, deadline);
+    if (err == 0) {
+      const int one = 1;
+      setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      log.Info("TCP connected to %s port %d", address, port);
+      result = std::move(fd);
+      break;
+    }
+    failures.push_back(absl::StrCat(address, ": ", strerror(err)));
+    if (MillisecondsLeft(deadline) == 0) break;
+  }
+  freeaddrinfo(list);
+  if (result.ok()) return result;
+  return absl::UnavailableError(absl::StrCat("cannot connect to ", host, " port ", port, " (",
+                                             absl::StrJoin(failures, "; "), ")"));
+}
+
+absl::StatusOr<std::vector<uint8_t>> SstpHttpExchange(tls::Connection& tls,
+                                                      absl::string_view host, uint16_t port,
+                                                      absl::string_view correlation_id,
+                                                      absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  ASSIGN_OR_RETURN(std::string request, proto::BuildDuplexPostRequest(host, correlation_id, port));
+  RETURN_IF_ERROR(tls.Write(absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(request.data()),
+                                                request.size()),
+                            timeout));
+  std::vector<uint8_t> received;
+  std::vector<uint8_t> buffer(tls::kMaxRecordPlaintext);
+  while (true) {
+    ASSIGN_OR_RETURN(std::optional<size_t> end, proto::FindHeaderEnd(received));
+    if (end.has_value()) {
+      ASSIGN_OR_RETURN(proto::HttpResponse response,
+                       proto::ParseHttpResponse(absl::MakeConstSpan(received).first(*end)));
+      if (response.status_code != 200) {
+        return absl::PermissionDeniedError(absl::StrCat("the server refused SSTP_DUPLEX_POST: HTTP ",
+                                                        response.status_code, " ", response.reason));
+      }
+      return std::vector<uint8_t>(received.begin() + *end, received.end());
+    }
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError("no HTTP reply to SSTP_DUPLEX_POST in time");
+    }
+    absl::StatusOr<size_t> n = tls.Read(absl::MakeSpan(buffer), left);
+    if (!n.ok()) return Annotate(n.status(), "reading the HTTP reply");
+    if (*n == 0) return absl::UnavailableError("the server closed the connection before the HTTP reply");
+    received.insert(received.end(), buffer.begin(), buffer.begin() + static_cast<long>(*n));
+  }
+}
+
+absl::Status TlsRecordCodec::Seal(absl::Span<const uint8_t> plaintext, std::vector<uint8_t>* ciphertext) {
+  return tls_.Encrypt(plaintext, ciphertext);
+}
+
+absl::StatusOr<bool> TlsRecordCodec::Open(absl::Span<const uint8_t> ciphertext,
+                                          std::vector<uint8_t>* plaintext,
+                                          std::vector<uint8_t>* to_send) {
+  ASSIGN_OR_RETURN(tls::DecryptResult result, tls_.Decrypt(ciphertext, plaintext, to_send));
+  return result.close_notify;
+}
+
+}  // namespace sstp::session

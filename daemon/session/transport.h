@@ -1,0 +1,53 @@
+// The steps that come before the data plane: the TCP connection, the SSTP
+// HTTP exchange over TLS, and the adapter that lets the data plane use the
+// TLS connection as its user-space record layer.
+#ifndef SSTP_KTLS_DAEMON_SESSION_TRANSPORT_H_
+#define SSTP_KTLS_DAEMON_SESSION_TRANSPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "base/log.h"
+#include "base/unique_fd.h"
+#include "daemon/dataplane/engine.h"
+#include "daemon/tls/client.h"
+
+namespace sstp::session {
+
+// Resolves `host` and connects to each address in turn (IPv6 and IPv4, in
+// the resolver's order) until one answers within `timeout` overall. The
+// socket is blocking, close-on-exec, with TCP_NODELAY. The error names the
+// host, port and every address tried with its errno.
+absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port, absl::Duration timeout,
+                                    const Logger& log);
+
+// MS-SSTP 3.2.4.1: sends SSTP_DUPLEX_POST and reads the reply header within
+// `timeout` (the spec's 60 s). Anything but 200 is an error naming the
+// status line. Returns the bytes that followed the header in the same
+// records (normally none: the server waits for CALL_CONNECT_REQUEST).
+absl::StatusOr<std::vector<uint8_t>> SstpHttpExchange(tls::Connection& tls,
+                                                      absl::string_view host, uint16_t port,
+                                                      absl::string_view correlation_id,
+                                                      absl::Duration timeout);
+
+// The data plane's user-space record layer over an OpenSSL connection in
+// memory-BIO mode (tls::Connection::SwitchToMemoryBios() done). Does not
+// own the connection.
+class TlsRecordCodec final : public dataplane::RecordCodec {
+ public:
+  explicit TlsRecordCodec(tls::Connection& tls) : tls_(tls) {}
+  absl::Status Seal(absl::Span<const uint8_t> plaintext, std::vector<uint8_t>* ciphertext) override;
+  absl::StatusOr<bool> Open(absl::Span<const uint8_t> ciphertext, std::vector<uint8_t>* plaintext,
+                            std::vector<uint8_t>* to_send) override;
+
+ private:
+  tls::Connection& tls_;
+};
+
+}  // namespace sstp::session
+
+#endif  // SSTP_KTLS_DAEMON_SESSION_TRANSPORT_H_
