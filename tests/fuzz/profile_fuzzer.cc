@@ -18,6 +18,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string description = sstp::config::DescribeProfile(*profile);
   const absl::string_view password = profile->auth.password.reveal();
   // A password long enough not to occur by chance in the rendering.
-  if (password.size() >= 12 && description.find(password) != std::string::npos) std::abort();
+  if (password.size() >= 12 && description.find(std::string(password)) != std::string::npos) std::abort();
   return 0;
 }
