@@ -8,6 +8,8 @@ namespace sstp {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // Runtime failure; the message names it.
 inline constexpr int kExitUsage = 2;    // Bad command line or invalid profile.
+inline constexpr int kExitAuth = 3;     // The server rejected the user or password.
+inline constexpr int kExitCertificate = 4;  // The server's certificate was rejected.
 
 }  // namespace sstp
 

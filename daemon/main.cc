@@ -1,8 +1,15 @@
 // sstp-ktls: the command-line entry point. The CLI is a table of commands;
 // usage text is generated from it. main() parses, dispatches, and maps the
 // outcome to the documented exit codes (README.md).
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -11,6 +18,10 @@
 #include "daemon/config/profile.h"
 #include "daemon/exit_codes.h"
 #include "daemon/selftest.h"
+#include "daemon/session/session.h"
+#include "base/log.h"
+#include "base/secret.h"
+#include "base/unique_fd.h"
 
 namespace sstp {
 namespace {
@@ -35,6 +46,84 @@ int RunCheck(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// The password from the profile, or the first line of password-file (a
+// file others can read is refused: it holds a secret).
+absl::StatusOr<SecretString> ReadPassword(const config::Profile& profile) {
+  if (!profile.auth.password.empty()) return profile.auth.password;
+  const std::string& path = profile.auth.password_file;
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError("password-file " + path + ": " + std::strerror(errno));
+  }
+  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    return absl::PermissionDeniedError("password-file " + path +
+                                       " is readable by group or others; chmod 600 it");
+  }
+  std::ifstream file(path);
+  std::string line;
+  std::getline(file, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) return absl::InvalidArgumentError("password-file " + path + " is empty");
+  return SecretString(std::move(line));
+}
+
+// Sleeps `delay`, or less if a stop signal arrives; true if one did.
+bool WaitOrStop(int signal_fd, absl::Duration delay) {
+  pollfd p{signal_fd, POLLIN, 0};
+  return poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(delay))) > 0;
+}
+
+int RunUp(const std::vector<std::string>& args) {
+  if (args.empty() || args.size() > 3) return Usage(stderr);
+  if (args.size() == 3) {
+    LogLevel level;
+    if (args[1] != "--log-level" || !ParseLogLevel(args[2], &level)) return Usage(stderr);
+    SetLogLevel(level);
+  } else if (args.size() == 2) {
+    return Usage(stderr);
+  }
+  absl::StatusOr<config::Profile> profile = config::LoadProfile(args[0]);
+  if (!profile.ok()) {
+    std::fprintf(stderr, "sstp-ktls: %s\n", std::string(profile.status().message()).c_str());
+    return kExitUsage;
+  }
+  Logger log(profile->name);
+  absl::StatusOr<SecretString> password = ReadPassword(*profile);
+  if (!password.ok()) {
+    log.Error("%s", std::string(password.status().message()));
+    return kExitUsage;
+  }
+  // SIGINT and SIGTERM become an orderly disconnect, read through a signalfd.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigprocmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  UniqueFd signal_fd(signalfd(-1, &signals, SFD_CLOEXEC));
+
+  const config::ConnectionSection& c = profile->connection;
+  absl::Duration delay = c.reconnect_delay;
+  for (int attempt = 1;; ++attempt) {
+    session::Session session(*profile, *password, log);
+    const session::Outcome outcome = session.Run(signal_fd.get());
+    if (outcome.status.ok()) {
+      log.Notice("disconnected");
+      return kExitOk;
+    }
+    log.Error("session ended: %s", std::string(outcome.status.message()));
+    if (outcome.auth_failure) return kExitAuth;        // Retrying cannot help.
+    if (outcome.certificate_rejected) return kExitCertificate;
+    if (!c.reconnect || (c.reconnect_attempts > 0 && attempt >= c.reconnect_attempts)) {
+      return kExitFailure;
+    }
+    if (outcome.was_connected) delay = c.reconnect_delay;  // A fresh failure.
+    log.Notice("reconnecting in %s (attempt %d)", absl::FormatDuration(delay), attempt + 1);
+    if (WaitOrStop(signal_fd.get(), delay)) return kExitOk;
+    delay = std::min(delay * 2, c.reconnect_max_delay);
+  }
+}
+
 int RunSelfTestCommand(const std::vector<std::string>& args) {
   if (!args.empty()) return Usage(stderr);
   return RunSelfTest(stdout) == 0 ? kExitOk : kExitFailure;
@@ -52,6 +141,8 @@ int RunHelp(const std::vector<std::string>&) {
 }
 
 const Command kCommands[] = {
+    {"up", "PROFILE [--log-level L]", "bring the tunnel up; SIGINT/SIGTERM take it down",
+     RunUp},
     {"check", "PROFILE", "validate a profile and print it with all defaults", RunCheck},
     {"selftest", "", "run the published test vectors through this build", RunSelfTestCommand},
     {"version", "", "print the version", RunVersion},

@@ -420,7 +420,10 @@ void Engine::DeliverPacket(absl::Span<const uint8_t> packet) {
     return;
   }
   if (frame->protocol != ppp::kProtocolIpv4 && frame->protocol != ppp::kProtocolIpv6) {
-    control_.OnPppFrame(frame->protocol, frame->information);
+    const absl::Span<const uint8_t> payload = packet.subspan(proto::kHeaderSize);
+    control_.OnPppFrame(frame->protocol, frame->information,
+                        payload.size() >= 2 && payload[0] == ppp::kAllStationsAddress &&
+                            payload[1] == ppp::kUnnumberedInformation);
     return;
   }
   if (tun_fd_ < 0 || frame->information.empty()) {

@@ -63,8 +63,10 @@ class ControlPlane {
   // A whole SSTP control packet (header included).
   virtual void OnSstpControl(absl::Span<const uint8_t> packet) = 0;
   // A PPP frame that is not IPv4/IPv6 data (LCP, PAP, CHAP, EAP, IPCP,
-  // IPv6CP, or a protocol to reject).
-  virtual void OnPppFrame(uint16_t protocol, absl::Span<const uint8_t> information) = 0;
+  // IPv6CP, or a protocol to reject). `had_address_control` tells whether
+  // the frame began with FF 03 (some servers drop frames without it).
+  virtual void OnPppFrame(uint16_t protocol, absl::Span<const uint8_t> information,
+                          bool had_address_control) = 0;
   // Something arrived from the server (once per receive): the SSTP hello
   // timer restarts on any received packet (MS-SSTP 3.1.2).
   virtual void OnTraffic() = 0;
@@ -124,8 +126,9 @@ class Engine {
   // must stay open until stopped().
   absl::Status AttachTun(int tun_fd);
 
-  // Sends what the last completions queued. Call once per loop turn, after
-  // Ring::RunOnce(): batching comes from doing this once, not per packet.
+  // Sends what was queued since the last send. Call once per loop turn,
+  // before Ring::RunOnce() waits: batching comes from doing this once per
+  // turn, not per packet.
   void Flush();
 
   // Cancels all I/O; stopped() turns true when the last completion is in.

@@ -26,8 +26,10 @@ struct Recorder final : ControlPlane {
   void OnSstpControl(absl::Span<const uint8_t> packet) override {
     control.emplace_back(packet.begin(), packet.end());
   }
-  void OnPppFrame(uint16_t protocol, absl::Span<const uint8_t> information) override {
+  void OnPppFrame(uint16_t protocol, absl::Span<const uint8_t> information,
+                  bool had_address_control) override {
     ppp.push_back({protocol, Bytes(information.begin(), information.end())});
+    address_control.push_back(had_address_control);
   }
   void OnTraffic() override { ++traffic; }
   void OnTlsRecord(uint8_t type, absl::Span<const uint8_t>) override { tls_records.push_back(type); }
@@ -35,6 +37,7 @@ struct Recorder final : ControlPlane {
 
   std::vector<Bytes> control;
   std::vector<std::pair<uint16_t, Bytes>> ppp;
+  std::vector<bool> address_control;
   int traffic = 0;
   std::vector<uint8_t> tls_records;
   std::optional<absl::Status> closed;
@@ -263,6 +266,17 @@ TEST_P(EngineTest, IpBeforeTunIsAttachedIsDropped) {
   for (int i = 0; i < 20 && engine_->counters().rx_dropped == 0; ++i) Pump();
   EXPECT_EQ(engine_->counters().rx_dropped, 1u);
   EXPECT_EQ(engine_->counters().rx_packets, 0u);
+}
+
+TEST_P(EngineTest, ReportsWhetherFramesCarriedFF03) {
+  MakeEngine();
+  ServerSend(SstpData(ppp::kProtocolLcp, {9, 1, 0, 8, 0, 0, 0, 0}));
+  // ACFC-compressed: no FF 03, protocol C0 21 straight after the SSTP header.
+  ServerSend(*proto::EncodeDataPacket(Bytes{0xc0, 0x21, 9, 2, 0, 8, 0, 0, 0, 0}));
+  for (int i = 0; i < 50 && control_.ppp.size() < 2; ++i) Pump();
+  ASSERT_EQ(control_.ppp.size(), 2u);
+  EXPECT_EQ(control_.address_control, (std::vector<bool>{true, false}));
+  EXPECT_EQ(control_.ppp[1].second, (Bytes{9, 2, 0, 8, 0, 0, 0, 0}));
 }
 
 TEST_P(EngineTest, ControlPlaneSendsGoOutInOrder) {

@@ -9,6 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "base/status.h"
 
 namespace sstp::proto {
@@ -25,6 +27,10 @@ std::string Quote(absl::string_view text) {
     absl::StrAppend(&out, "... (", text.size(), " bytes)");
   }
   return out;
+}
+
+absl::string_view MessageName(HttpMessage kind) {
+  return kind == HttpMessage::kRequest ? "request" : "response";
 }
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -108,43 +114,93 @@ bool IsGuidString(absl::string_view text) {
   return true;
 }
 
-absl::Status MalformedStatusLine(absl::string_view line,
-                                 absl::string_view why) {
+absl::Status MalformedStartLine(absl::string_view kind, absl::string_view line,
+                                absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(
-      "HTTP status line malformed (", why, "): ", Quote(line)));
+      "HTTP ", kind, " line malformed (", why, "): ", Quote(line)));
+}
+
+// RFC 9112 2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT, at the start of
+// `text`. False if it is not there.
+bool ParseHttpVersion(absl::string_view text, int* major, int* minor) {
+  if (text.size() < 8 || !absl::StartsWith(text, "HTTP/") ||
+      !IsDigit(text[5]) || text[6] != '.' || !IsDigit(text[7])) {
+    return false;
+  }
+  *major = text[5] - '0';
+  *minor = text[7] - '0';
+  return true;
+}
+
+// Only HTTP/1.x has this message syntax (RFC 9112 2.3).
+absl::Status CheckMajorVersion(int major, int minor) {
+  if (major == 1) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "HTTP version %d.%d not supported, expected 1.x", major, minor));
 }
 
 absl::Status ParseStatusLine(absl::string_view line, HttpResponse* response) {
   // RFC 9112 4: status-line = HTTP-version SP status-code SP [reason-phrase]
-  //             HTTP-version = "HTTP/" DIGIT "." DIGIT
-  if (line.size() < 8 || !absl::StartsWith(line, "HTTP/") ||
-      !IsDigit(line[5]) || line[6] != '.' || !IsDigit(line[7])) {
-    return MalformedStatusLine(line, "expected HTTP/x.y");
+  if (!ParseHttpVersion(line, &response->major, &response->minor)) {
+    return MalformedStartLine("status", line, "expected HTTP/x.y");
   }
-  response->major = line[5] - '0';
-  response->minor = line[7] - '0';
   if (line.size() < 13 || line[8] != ' ' || !IsDigit(line[9]) ||
       !IsDigit(line[10]) || !IsDigit(line[11]) || line[12] != ' ') {
-    return MalformedStatusLine(line, "expected SP 3DIGIT SP");
+    return MalformedStartLine("status", line, "expected SP 3DIGIT SP");
   }
-  if (response->major != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("HTTP version %d.%d not supported, expected 1.x",
-                        response->major, response->minor));
-  }
+  RETURN_IF_ERROR(CheckMajorVersion(response->major, response->minor));
   response->status_code =
       (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
   absl::string_view reason = line.substr(13);
   for (char c : reason) {
     if (!IsFieldChar(c)) {
-      return MalformedStatusLine(line, "control character in reason");
+      return MalformedStartLine("status", line, "control character in reason");
     }
   }
   response->reason = std::string(reason);
   return absl::OkStatus();
 }
 
-absl::Status ParseHeaderLine(absl::string_view line, HttpResponse* response) {
+absl::Status ParseRequestLine(absl::string_view line, HttpRequest* request) {
+  // RFC 9112 3: request-line = method SP request-target SP HTTP-version,
+  // single spaces (3: a recipient may be lenient; a test server is not).
+  const size_t first_space = line.find(' ');
+  const size_t second_space = first_space == absl::string_view::npos
+                                  ? absl::string_view::npos
+                                  : line.find(' ', first_space + 1);
+  if (second_space == absl::string_view::npos) {
+    return MalformedStartLine("request", line,
+                              "expected method SP target SP HTTP/x.y");
+  }
+  const absl::string_view method = line.substr(0, first_space);
+  const absl::string_view target =
+      line.substr(first_space + 1, second_space - first_space - 1);
+  const absl::string_view version = line.substr(second_space + 1);
+  if (method.empty() ||
+      !std::all_of(method.begin(), method.end(), IsTokenChar)) {
+    return MalformedStartLine("request", line, "method is not a token");
+  }
+  // RFC 9112 3.2: the target forms are made of visible ASCII (RFC 3986).
+  if (target.empty() ||
+      !std::all_of(target.begin(), target.end(), [](char c) {
+        return c > 0x20 && c < 0x7F;
+      })) {
+    return MalformedStartLine("request", line,
+                              "target is empty or not visible ASCII");
+  }
+  if (version.size() != 8 ||
+      !ParseHttpVersion(version, &request->major, &request->minor)) {
+    return MalformedStartLine("request", line,
+                              "expected HTTP/x.y after the target");
+  }
+  RETURN_IF_ERROR(CheckMajorVersion(request->major, request->minor));
+  request->method = std::string(method);
+  request->target = std::string(target);
+  return absl::OkStatus();
+}
+
+absl::Status ParseHeaderLine(absl::string_view line,
+                             HttpHeaderFields* headers) {
   // RFC 9112 5.2: obs-fold is rejected (a user agent may instead replace it;
   // no SSTP server sends it, so refusing it is the safer reading).
   if (IsOws(line.front())) {
@@ -181,8 +237,76 @@ absl::Status ParseHeaderLine(absl::string_view line, HttpResponse* response) {
           "HTTP header ", Quote(name), " value has a control character"));
     }
   }
-  response->headers.emplace_back(std::string(name), std::string(value));
+  headers->emplace_back(std::string(name), std::string(value));
   return absl::OkStatus();
+}
+
+// Parses a header block into a Message (HttpRequest or HttpResponse): the
+// first line by `start_line`, the others by ParseHeaderLine(), up to the
+// empty line.
+template <typename Message>
+absl::StatusOr<Message> ParseMessage(
+    absl::string_view bytes, HttpMessage kind,
+    absl::Status (*start_line)(absl::string_view, Message*)) {
+  ASSIGN_OR_RETURN(const std::optional<size_t> end, FindHeaderEnd(bytes, kind));
+  if (!end) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("HTTP %s header incomplete: no empty line in %d bytes",
+                        MessageName(kind), bytes.size()));
+  }
+  absl::string_view block = bytes.substr(0, *end);
+  Message message;
+  bool first = true;
+  int line_number = 0;
+  while (!block.empty()) {
+    ++line_number;
+    const size_t lf = block.find('\n');  // Present: the block ends with one.
+    absl::string_view line = block.substr(0, lf);
+    block.remove_prefix(lf + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    // RFC 9112 2.2: a bare CR is rejected.
+    if (absl::StrContains(line, '\r')) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "HTTP line ", line_number, " holds a bare CR: ", Quote(line)));
+    }
+    if (first) {
+      RETURN_IF_ERROR(start_line(line, &message));
+      first = false;
+      continue;
+    }
+    if (line.empty()) break;  // The end of the block.
+    RETURN_IF_ERROR(ParseHeaderLine(line, &message.headers));
+  }
+  return message;
+}
+
+size_t CountField(const HttpHeaderFields& headers, absl::string_view name) {
+  return static_cast<size_t>(std::count_if(
+      headers.begin(), headers.end(), [name](const auto& field) {
+        return absl::EqualsIgnoreCase(field.first, name);
+      }));
+}
+
+// RFC 9110 5.6.7: IMF-fixdate, e.g. "Thu, 09 Nov 2006 00:51:09 GMT". The
+// names are spelled here, not taken from the C library's locale.
+std::string ImfFixdate(absl::Time time) {
+  const absl::CivilSecond utc = absl::ToCivilSecond(time, absl::UTCTimeZone());
+  absl::string_view day = "";
+  switch (absl::GetWeekday(utc)) {
+    case absl::Weekday::monday: day = "Mon"; break;
+    case absl::Weekday::tuesday: day = "Tue"; break;
+    case absl::Weekday::wednesday: day = "Wed"; break;
+    case absl::Weekday::thursday: day = "Thu"; break;
+    case absl::Weekday::friday: day = "Fri"; break;
+    case absl::Weekday::saturday: day = "Sat"; break;
+    case absl::Weekday::sunday: day = "Sun"; break;
+  }
+  static constexpr absl::string_view kMonths[12] = {
+      "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  return absl::StrFormat("%s, %02d %s %04d %02d:%02d:%02d GMT", day, utc.day(),
+                         kMonths[utc.month() - 1], utc.year(), utc.hour(),
+                         utc.minute(), utc.second());
 }
 
 }  // namespace
@@ -248,7 +372,8 @@ absl::StatusOr<SecretString> BuildProxyConnectRequest(
   return SecretString(std::move(request));
 }
 
-absl::StatusOr<std::optional<size_t>> FindHeaderEnd(absl::string_view bytes) {
+absl::StatusOr<std::optional<size_t>> FindHeaderEnd(absl::string_view bytes,
+                                                     HttpMessage kind) {
   // The block ends with an empty line: LF followed by LF or CR LF.
   const size_t limit = std::min(bytes.size(), kMaxHttpHeaderSize);
   for (size_t i = 0; i < limit; ++i) {
@@ -262,13 +387,14 @@ absl::StatusOr<std::optional<size_t>> FindHeaderEnd(absl::string_view bytes) {
     }
   }
   if (bytes.size() >= kMaxHttpHeaderSize) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "HTTP response header exceeds %d bytes", kMaxHttpHeaderSize));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("HTTP %s header exceeds %d bytes", MessageName(kind),
+                        kMaxHttpHeaderSize));
   }
   return std::optional<size_t>();
 }
 
-std::optional<absl::string_view> HttpResponse::Find(
+std::optional<absl::string_view> HttpMessageHead::Find(
     absl::string_view name) const {
   for (const auto& [header_name, value] : headers) {
     if (absl::EqualsIgnoreCase(header_name, name)) {
@@ -279,35 +405,72 @@ std::optional<absl::string_view> HttpResponse::Find(
 }
 
 absl::StatusOr<HttpResponse> ParseHttpResponse(absl::string_view bytes) {
-  ASSIGN_OR_RETURN(const std::optional<size_t> end, FindHeaderEnd(bytes));
-  if (!end) {
+  return ParseMessage<HttpResponse>(bytes, HttpMessage::kResponse,
+                                    ParseStatusLine);
+}
+
+absl::StatusOr<HttpRequest> ParseHttpRequest(absl::string_view bytes) {
+  return ParseMessage<HttpRequest>(bytes, HttpMessage::kRequest,
+                                   ParseRequestLine);
+}
+
+absl::Status IsSstpDuplexPost(const HttpRequest& request) {
+  // MS-SSTP 4.1: "validates the method to be SSTP_DUPLEX_POST and the HTTP
+  // version to be 1.1"; 3.2.4.1 lists the headers the client sends.
+  if (request.method != "SSTP_DUPLEX_POST") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SSTP request method ", Quote(request.method),
+                     " is not SSTP_DUPLEX_POST"));
+  }
+  if (!absl::EqualsIgnoreCase(request.target, kSstpUri)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SSTP request target ", Quote(request.target), " is not ", kSstpUri));
+  }
+  if (request.major != 1 || request.minor != 1) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "HTTP response header incomplete: no empty line in %d bytes",
-        bytes.size()));
+        "SSTP request is HTTP/%d.%d, not HTTP/1.1", request.major,
+        request.minor));
   }
-  absl::string_view block = bytes.substr(0, *end);
-  HttpResponse response;
-  bool status_line = true;
-  int line_number = 0;
-  while (!block.empty()) {
-    ++line_number;
-    const size_t lf = block.find('\n');  // Present: the block ends with one.
-    absl::string_view line = block.substr(0, lf);
-    block.remove_prefix(lf + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    // RFC 9112 2.2: a bare CR is rejected.
-    if (absl::StrContains(line, '\r')) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "HTTP line ", line_number, " holds a bare CR: ", Quote(line)));
+  // RFC 9112 3.2: exactly one Host; 6.3: one Content-Length, and none
+  // overridden by Transfer-Encoding.
+  for (absl::string_view name :
+       {absl::string_view("Host"), absl::string_view("Content-Length"),
+        absl::string_view("SSTPCORRELATIONID")}) {
+    const size_t count = CountField(request.headers, name);
+    if (count == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("SSTP request has no ", name, " header"));
     }
-    if (status_line) {
-      RETURN_IF_ERROR(ParseStatusLine(line, &response));
-      status_line = false;
-      continue;
+    if (count > 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("SSTP request has ", count, " ", name, " headers"));
     }
-    if (line.empty()) break;  // The end of the block.
-    RETURN_IF_ERROR(ParseHeaderLine(line, &response));
+    if (request.Find(name)->empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("SSTP request ", name, " header is empty"));
+    }
   }
+  const absl::string_view length = *request.Find("Content-Length");
+  if (length != kSstpContentLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SSTP request Content-Length ", Quote(length), " is not ",
+                     kSstpContentLength));
+  }
+  if (request.Find("Transfer-Encoding")) {
+    return absl::InvalidArgumentError(
+        "SSTP request has a Transfer-Encoding header (it would override "
+        "Content-Length)");
+  }
+  return absl::OkStatus();
+}
+
+std::string BuildDuplexPostResponse(std::optional<absl::Time> date) {
+  std::string response = absl::StrCat("HTTP/1.1 200 OK\r\n",
+                                      "Content-Length: ", kSstpContentLength,
+                                      "\r\n",
+                                      "Server: Microsoft-HTTPAPI/2.0\r\n");
+  if (date) absl::StrAppend(&response, "Date: ", ImfFixdate(*date), "\r\n");
+  response.append("\r\n");
   return response;
 }
 

@@ -1,14 +1,17 @@
 // The HTTP exchange that opens an SSTP tunnel (MS-SSTP 3.2.4.1, 4.1) and the
-// CONNECT request for an HTTP proxy (MS-SSTP 4.5).
+// CONNECT request for an HTTP proxy (MS-SSTP 4.5), from both ends: the
+// client builds the request and parses the response; the project's test
+// server (tools/) parses the request and builds the response.
 //
-// Requests are built as strings; responses are parsed from the bytes read
-// so far. No I/O. Errors quote at most 64 bytes of peer data, escaped.
+// Messages are built as strings and parsed from the bytes read so far. No
+// I/O. Errors quote at most 64 bytes of peer data, escaped.
 //
-// Response parsing follows RFC 9112 strictly, with one documented
-// leniency: a bare LF is accepted as a line terminator (RFC 9112 2.2 allows
-// a recipient to), because small proxies and test servers send it; a bare
-// CR is rejected. obs-fold continuation lines, whitespace before the colon
-// and control characters in a field are rejected.
+// Parsing follows RFC 9112 strictly, with one documented leniency: a bare
+// LF is accepted as a line terminator (RFC 9112 2.2 allows a recipient to),
+// because small proxies and test servers send it; a bare CR is rejected.
+// obs-fold continuation lines, whitespace before the colon and control
+// characters in a field are rejected. Requests and responses share the
+// header-block parser.
 #ifndef SSTP_KTLS_DAEMON_SSTP_HTTP_H_
 #define SSTP_KTLS_DAEMON_SSTP_HTTP_H_
 
@@ -20,8 +23,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "base/random.h"
 #include "base/secret.h"
@@ -34,8 +39,22 @@ inline constexpr absl::string_view kSstpUri =
 // MS-SSTP 3.2.4.1: Content-Length is ULONGLONG_MAX.
 inline constexpr absl::string_view kSstpContentLength = "18446744073709551615";
 inline constexpr uint16_t kHttpsPort = 443;
-// A response header block larger than this is refused.
+// A header block (request or response) larger than this is refused.
 inline constexpr size_t kMaxHttpHeaderSize = 8192;
+
+// Which message a header block belongs to; it names the message in errors
+// ("HTTP request header exceeds 8192 bytes").
+enum class HttpMessage { kRequest, kResponse };
+
+// Header fields in arrival order, as received (names keep their case;
+// values without surrounding whitespace).
+using HttpHeaderFields = std::vector<std::pair<std::string, std::string>>;
+
+// Bytes read from the peer, as the text the parsers below take.
+inline absl::string_view AsText(absl::Span<const uint8_t> bytes) {
+  return absl::string_view(reinterpret_cast<const char*>(bytes.data()),
+                           bytes.size());
+}
 
 // "{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}", upper case, the bytes taken in
 // order (RFC 4122 byte order) — the GUID string form of MS-DTYP 2.3.4.3.
@@ -75,28 +94,32 @@ absl::StatusOr<SecretString> BuildProxyConnectRequest(
     absl::string_view host, uint16_t port,
     const std::optional<ProxyCredentials>& credentials);
 
-// Where the response header block ends: the offset just past the empty line
-// that ends it, or nullopt if the empty line has not arrived yet. Fails once
+// Where the header block ends: the offset just past the empty line that ends
+// it, or nullopt if the empty line has not arrived yet. Fails once
 // kMaxHttpHeaderSize bytes have arrived without it.
-absl::StatusOr<std::optional<size_t>> FindHeaderEnd(absl::string_view bytes);
+absl::StatusOr<std::optional<size_t>> FindHeaderEnd(
+    absl::string_view bytes, HttpMessage kind = HttpMessage::kResponse);
 inline absl::StatusOr<std::optional<size_t>> FindHeaderEnd(
-    absl::Span<const uint8_t> bytes) {
-  return FindHeaderEnd(absl::string_view(
-      reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    absl::Span<const uint8_t> bytes,
+    HttpMessage kind = HttpMessage::kResponse) {
+  return FindHeaderEnd(AsText(bytes), kind);
 }
 
-struct HttpResponse {
+// What a parsed request and response share: the HTTP version and the
+// header fields.
+struct HttpMessageHead {
   int major = 1;
   int minor = 1;
-  int status_code = 0;
-  std::string reason;
-  // In arrival order, as received (names keep their case; values without
-  // surrounding whitespace).
-  std::vector<std::pair<std::string, std::string>> headers;
+  HttpHeaderFields headers;
 
   // The value of the first header called `name`, compared without regard
   // to case (RFC 9110 5.1); nullopt if there is none.
   std::optional<absl::string_view> Find(absl::string_view name) const;
+};
+
+struct HttpResponse : HttpMessageHead {
+  int status_code = 0;
+  std::string reason;
 };
 
 // Parses a response header block: the status line "HTTP/1.x SP 3DIGIT SP
@@ -106,9 +129,54 @@ struct HttpResponse {
 absl::StatusOr<HttpResponse> ParseHttpResponse(absl::string_view bytes);
 inline absl::StatusOr<HttpResponse> ParseHttpResponse(
     absl::Span<const uint8_t> bytes) {
-  return ParseHttpResponse(absl::string_view(
-      reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  return ParseHttpResponse(AsText(bytes));
 }
+
+// --- The server's side (the project's test server).
+
+struct HttpRequest : HttpMessageHead {
+  std::string method;  // A token (RFC 9110 9.1), case-sensitive.
+  std::string target;  // As sent: visible ASCII, no spaces.
+};
+
+// Parses a request header block: the request line "method SP target SP
+// HTTP/x.y" (RFC 9112 3, single spaces) and the header fields, up to the
+// empty line. `bytes` must hold the whole block (see FindHeaderEnd() with
+// HttpMessage::kRequest); anything after it is not looked at. Only HTTP/1.x
+// is accepted. Errors such as
+//   "HTTP request line malformed (method is not a token): \"GET(x) / ..\""
+absl::StatusOr<HttpRequest> ParseHttpRequest(absl::string_view bytes);
+inline absl::StatusOr<HttpRequest> ParseHttpRequest(
+    absl::Span<const uint8_t> bytes) {
+  return ParseHttpRequest(AsText(bytes));
+}
+
+// OK if `request` is the request that opens an SSTP tunnel (MS-SSTP 3.2.4.1,
+// 4.1: "validates the method to be SSTP_DUPLEX_POST and the HTTP version to
+// be 1.1"), else kInvalidArgument naming the first deviation, checked in
+// this order:
+//   - method exactly SSTP_DUPLEX_POST (methods are case-sensitive);
+//   - target kSstpUri, compared without regard to case (clients differ in
+//     the case of the GUID's hex digits);
+//   - HTTP/1.1;
+//   - Host, Content-Length and SSTPCORRELATIONID each present exactly once
+//     (RFC 9112 3.2 for Host) and non-empty (the correlation ID's form is
+//     not checked: a server only logs it);
+//   - Content-Length equal to kSstpContentLength, and no
+//     Transfer-Encoding (which would override it, RFC 9112 6.3).
+// e.g. "SSTP request method \"POST\" is not SSTP_DUPLEX_POST",
+//      "SSTP request has no SSTPCORRELATIONID header".
+absl::Status IsSstpDuplexPost(const HttpRequest& request);
+
+// The reply of a real server (MS-SSTP 4.1, Windows' HTTP.sys):
+//   HTTP/1.1 200 OK\r\n
+//   Content-Length: 18446744073709551615\r\n
+//   Server: Microsoft-HTTPAPI/2.0\r\n
+//   [Date: <IMF-fixdate of `date`, RFC 9110 5.6.7>\r\n]
+//   \r\n
+// `date` is the caller's clock reading (this module reads no clock).
+std::string BuildDuplexPostResponse(
+    std::optional<absl::Time> date = std::nullopt);
 
 }  // namespace sstp::proto
 

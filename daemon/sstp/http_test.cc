@@ -3,6 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "base/random.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -285,6 +288,236 @@ TEST(ParseHttpResponseTest, ByteSpanOverload) {
   absl::StatusOr<HttpResponse> response = ParseHttpResponse(absl::MakeConstSpan(bytes));
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->status_code, 200);
+}
+
+
+// --- The server's side: ParseHttpRequest, IsSstpDuplexPost, BuildDuplexPostResponse.
+
+// A request as sstp-client style clients send it (MS-SSTP 3.2.4.1, 4.1).
+constexpr absl::string_view kDuplexPost =
+    "SSTP_DUPLEX_POST /sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/ HTTP/1.1\r\n"
+    "Host: vpn.example.com\r\n"
+    "Content-Length: 18446744073709551615\r\n"
+    "SSTPCORRELATIONID: {BA195980-CD49-458B-9E23-C84EE0ADCD75}\r\n"
+    "\r\n";
+
+TEST(ParseHttpRequestTest, DuplexPost) {
+  absl::StatusOr<HttpRequest> request = ParseHttpRequest(kDuplexPost);
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->method, "SSTP_DUPLEX_POST");
+  EXPECT_EQ(request->target, "/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/");
+  EXPECT_EQ(request->major, 1);
+  EXPECT_EQ(request->minor, 1);
+  EXPECT_THAT(request->headers,
+              ElementsAre(Pair("Host", "vpn.example.com"),
+                          Pair("Content-Length", "18446744073709551615"),
+                          Pair("SSTPCORRELATIONID", "{BA195980-CD49-458B-9E23-C84EE0ADCD75}")));
+  EXPECT_EQ(request->Find("sstpcorrelationid"), "{BA195980-CD49-458B-9E23-C84EE0ADCD75}");
+  EXPECT_EQ(request->Find("HOST"), "vpn.example.com");
+  EXPECT_EQ(request->Find("Cookie"), std::nullopt);
+  EXPECT_TRUE(IsSstpDuplexPost(*request).ok()) << IsSstpDuplexPost(*request);
+}
+
+TEST(ParseHttpRequestTest, WhatOurClientBuildsIsADuplexPost) {
+  for (uint16_t port : {uint16_t{443}, uint16_t{8443}}) {
+    absl::StatusOr<std::string> built =
+        BuildDuplexPostRequest("2001:db8::1", FormatGuid(kGuidBytes), port);
+    ASSERT_TRUE(built.ok()) << built.status();
+    absl::StatusOr<HttpRequest> request = ParseHttpRequest(*built);
+    ASSERT_TRUE(request.ok()) << request.status();
+    EXPECT_EQ(request->Find("Host"), port == 443 ? "[2001:db8::1]" : "[2001:db8::1]:8443");
+    EXPECT_TRUE(IsSstpDuplexPost(*request).ok()) << IsSstpDuplexPost(*request);
+  }
+}
+
+TEST(ParseHttpRequestTest, LeniencyAndCaseInsensitivity) {
+  // Bare LF (RFC 9112 2.2), lower-case header names and GUID, OWS around
+  // values, the SSTP bytes that follow the block.
+  absl::StatusOr<HttpRequest> request = ParseHttpRequest(
+      "SSTP_DUPLEX_POST /sra_{ba195980-cd49-458b-9e23-c84ee0adcd75}/ HTTP/1.1\n"
+      "host:vpn.example.com\n"
+      "content-length: 18446744073709551615 \n"
+      "sstpcorrelationid:\t{0}\n"
+      "\n\x10\x01\x00\x0e");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->Find("Content-Length"), "18446744073709551615");
+  EXPECT_EQ(request->Find("SSTPCORRELATIONID"), "{0}");
+  EXPECT_TRUE(IsSstpDuplexPost(*request).ok()) << IsSstpDuplexPost(*request);
+}
+
+TEST(ParseHttpRequestTest, MalformedRequestLines) {
+  struct Case {
+    std::string line;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"SSTP_DUPLEX_POST /sra_/",
+       "HTTP request line malformed (expected method SP target SP HTTP/x.y): "
+       "\"SSTP_DUPLEX_POST /sra_/\""},
+      {"SSTP_DUPLEX_POST", "HTTP request line malformed (expected method SP target SP HTTP/x.y): "
+                           "\"SSTP_DUPLEX_POST\""},
+      {"", "HTTP request line malformed (expected method SP target SP HTTP/x.y): \"\""},
+      {" GET / HTTP/1.1",
+       "HTTP request line malformed (method is not a token): \" GET / HTTP/1.1\""},
+      {"GE(T / HTTP/1.1",
+       "HTTP request line malformed (method is not a token): \"GE(T / HTTP/1.1\""},
+      {"GET  / HTTP/1.1",
+       "HTTP request line malformed (target is empty or not visible ASCII): \"GET  / HTTP/1.1\""},
+      {"GET /a\x7f HTTP/1.1",
+       "HTTP request line malformed (target is empty or not visible ASCII): \"GET /a\\177 "
+       "HTTP/1.1\""},
+      {"GET / HTTP/1.1 x",
+       "HTTP request line malformed (expected HTTP/x.y after the target): \"GET / HTTP/1.1 x\""},
+      {"GET / /1.1 HTTP/1.1",
+       "HTTP request line malformed (expected HTTP/x.y after the target): \"GET / /1.1 "
+       "HTTP/1.1\""},
+      {"GET / http/1.1",
+       "HTTP request line malformed (expected HTTP/x.y after the target): \"GET / http/1.1\""},
+      {"GET / HTTP/1", "HTTP request line malformed (expected HTTP/x.y after the target): \"GET / "
+                       "HTTP/1\""},
+      {"PRI * HTTP/2.0", "HTTP version 2.0 not supported, expected 1.x"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<HttpRequest> request = ParseHttpRequest(c.line + "\r\n\r\n");
+    ASSERT_FALSE(request.ok()) << c.line;
+    EXPECT_EQ(request.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(request.status().message(), c.message);
+  }
+}
+
+TEST(ParseHttpRequestTest, HeaderRulesAreTheResponseOnes) {
+  const std::string line = "SSTP_DUPLEX_POST / HTTP/1.1\r\n";
+  EXPECT_EQ(ParseHttpRequest(line + "Host : x\r\n\r\n").status().message(),
+            "HTTP header has whitespace before ':': \"Host : x\"");
+  EXPECT_EQ(ParseHttpRequest(line + " folded\r\n\r\n").status().message(),
+            "HTTP obs-fold continuation line rejected: \" folded\"");
+  EXPECT_EQ(ParseHttpRequest(line + "Host: a\rb\r\n\r\n").status().message(),
+            "HTTP line 2 holds a bare CR: \"Host: a\\rb\"");
+  EXPECT_EQ(ParseHttpRequest("GET /\r HTTP/1.1\r\n\r\n").status().message(),
+            "HTTP line 1 holds a bare CR: \"GET /\\r HTTP/1.1\"");
+}
+
+TEST(ParseHttpRequestTest, EveryTruncationIsIncomplete) {
+  for (size_t n = 0; n < kDuplexPost.size(); ++n) {
+    const absl::string_view prefix = kDuplexPost.substr(0, n);
+    absl::StatusOr<std::optional<size_t>> end = FindHeaderEnd(prefix, HttpMessage::kRequest);
+    ASSERT_TRUE(end.ok()) << n;
+    EXPECT_EQ(*end, std::nullopt) << n;
+    absl::StatusOr<HttpRequest> request = ParseHttpRequest(prefix);
+    ASSERT_FALSE(request.ok()) << n;
+    EXPECT_EQ(request.status().message(),
+              absl::StrCat("HTTP request header incomplete: no empty line in ", n, " bytes"));
+  }
+  EXPECT_EQ(*FindHeaderEnd(kDuplexPost, HttpMessage::kRequest), kDuplexPost.size());
+}
+
+TEST(ParseHttpRequestTest, Oversized) {
+  const std::string big = "SSTP_DUPLEX_POST / HTTP/1.1\r\nX: " + std::string(9000, 'a');
+  EXPECT_EQ(FindHeaderEnd(big, HttpMessage::kRequest).status().message(),
+            "HTTP request header exceeds 8192 bytes");
+  EXPECT_EQ(ParseHttpRequest(big + "\r\n\r\n").status().message(),
+            "HTTP request header exceeds 8192 bytes");
+}
+
+TEST(ParseHttpRequestTest, ByteSpanOverload) {
+  const std::vector<uint8_t> bytes(kDuplexPost.begin(), kDuplexPost.end());
+  absl::StatusOr<HttpRequest> request = ParseHttpRequest(absl::MakeConstSpan(bytes));
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->method, "SSTP_DUPLEX_POST");
+}
+
+TEST(IsSstpDuplexPostTest, EachDeviationIsNamed) {
+  struct Case {
+    std::string from;  // Replaced in kDuplexPost ...
+    std::string to;    // ... by this.
+    std::string message;
+  };
+  const Case cases[] = {
+      {"SSTP_DUPLEX_POST /", "POST /", "SSTP request method \"POST\" is not SSTP_DUPLEX_POST"},
+      {"SSTP_DUPLEX_POST /", "sstp_duplex_post /",
+       "SSTP request method \"sstp_duplex_post\" is not SSTP_DUPLEX_POST"},
+      {"458b-9E23-C84EE0ADCD75}/ ", "458b-9E23-C84EE0ADCD75} ",
+       "SSTP request target \"/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}\" is not "
+       "/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/"},
+      {"/sra_{BA195980", "/sra_{0A195980",
+       "SSTP request target \"/sra_{0A195980-CD49-458b-9E23-C84EE0ADCD75}/\" is not "
+       "/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/"},
+      {"HTTP/1.1", "HTTP/1.0", "SSTP request is HTTP/1.0, not HTTP/1.1"},
+      {"Host: vpn.example.com\r\n", "", "SSTP request has no Host header"},
+      {"Host: vpn.example.com\r\n", "Host: a\r\nhost: b\r\n", "SSTP request has 2 Host headers"},
+      {"Host: vpn.example.com\r\n", "Host: \r\n", "SSTP request Host header is empty"},
+      {"Content-Length: 18446744073709551615\r\n", "",
+       "SSTP request has no Content-Length header"},
+      {"Content-Length: 18446744073709551615\r\n",
+       "Content-Length: 18446744073709551615\r\nContent-Length: 18446744073709551615\r\n",
+       "SSTP request has 2 Content-Length headers"},
+      {"18446744073709551615", "0",
+       "SSTP request Content-Length \"0\" is not 18446744073709551615"},
+      {"18446744073709551615", "18446744073709551616",
+       "SSTP request Content-Length \"18446744073709551616\" is not 18446744073709551615"},
+      {"SSTPCORRELATIONID: {BA195980-CD49-458B-9E23-C84EE0ADCD75}\r\n", "",
+       "SSTP request has no SSTPCORRELATIONID header"},
+      {"SSTPCORRELATIONID: {BA195980-CD49-458B-9E23-C84EE0ADCD75}", "SSTPCORRELATIONID:",
+       "SSTP request SSTPCORRELATIONID header is empty"},
+      {"\r\n\r\n", "\r\nTransfer-Encoding: chunked\r\n\r\n",
+       "SSTP request has a Transfer-Encoding header (it would override Content-Length)"},
+  };
+  for (const Case& c : cases) {
+    std::string text(kDuplexPost);
+    const size_t at = text.find(c.from);
+    ASSERT_NE(at, std::string::npos) << c.from;
+    text.replace(at, c.from.size(), c.to);
+    absl::StatusOr<HttpRequest> request = ParseHttpRequest(text);
+    ASSERT_TRUE(request.ok()) << request.status();
+    const absl::Status status = IsSstpDuplexPost(*request);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.message;
+    EXPECT_EQ(status.message(), c.message);
+  }
+}
+
+TEST(DuplexPostResponseTest, ExactBytes) {
+  EXPECT_EQ(BuildDuplexPostResponse(),
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Length: 18446744073709551615\r\n"
+            "Server: Microsoft-HTTPAPI/2.0\r\n"
+            "\r\n");
+}
+
+TEST(DuplexPostResponseTest, MsSstpExampleWithDate) {
+  // MS-SSTP 4.1: the response of the example, Date included.
+  const absl::Time date = absl::FromCivil(absl::CivilSecond(2006, 11, 9, 0, 51, 9),
+                                          absl::UTCTimeZone());
+  const std::string reply = BuildDuplexPostResponse(date);
+  EXPECT_EQ(reply,
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Length: 18446744073709551615\r\n"
+            "Server: Microsoft-HTTPAPI/2.0\r\n"
+            "Date: Thu, 09 Nov 2006 00:51:09 GMT\r\n"
+            "\r\n");
+  // What the client's parser makes of it.
+  absl::StatusOr<HttpResponse> response = ParseHttpResponse(reply);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status_code, 200);
+  EXPECT_EQ(response->Find("content-length"), kSstpContentLength);
+  EXPECT_EQ(response->Find("date"), "Thu, 09 Nov 2006 00:51:09 GMT");
+}
+
+TEST(DuplexPostResponseTest, ImfFixdate) {
+  // RFC 9110 5.6.7: "Sun, 06 Nov 1994 08:49:37 GMT".
+  EXPECT_THAT(BuildDuplexPostResponse(absl::FromCivil(
+                  absl::CivilSecond(1994, 11, 6, 8, 49, 37), absl::UTCTimeZone())),
+              HasSubstr("\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"));
+  // Every weekday and month name.
+  const std::string expected[] = {
+      "Mon, 01 Jan 2024", "Tue, 06 Feb 2024", "Wed, 06 Mar 2024", "Sat, 06 Apr 2024",
+      "Mon, 06 May 2024", "Thu, 06 Jun 2024", "Sat, 06 Jul 2024", "Tue, 06 Aug 2024",
+      "Fri, 06 Sep 2024", "Sun, 06 Oct 2024", "Wed, 06 Nov 2024", "Fri, 06 Dec 2024"};
+  for (int month = 1; month <= 12; ++month) {
+    const absl::Time t = absl::FromCivil(
+        absl::CivilSecond(2024, month, month == 1 ? 1 : 6, 23, 59, 59), absl::UTCTimeZone());
+    EXPECT_THAT(BuildDuplexPostResponse(t),
+                HasSubstr(absl::StrCat("\r\nDate: ", expected[month - 1], " 23:59:59 GMT\r\n")));
+  }
 }
 
 }  // namespace

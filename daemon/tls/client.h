@@ -39,7 +39,9 @@
 // SNI: sent for DNS names; not for IP literals, which RFC 6066 3 forbids in
 // server_name.
 //
-// Not thread-safe: a Connection is used by one thread at a time.
+// The Connection a handshake returns is declared in connection.h (shared with
+// the test server, server.h). Not thread-safe: a Connection is used by one
+// thread at a time.
 #ifndef SSTP_KTLS_DAEMON_TLS_CLIENT_H_
 #define SSTP_KTLS_DAEMON_TLS_CLIENT_H_
 
@@ -56,12 +58,10 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "base/log.h"
+#include "daemon/tls/connection.h"
 #include "daemon/tls/key_material.h"
 
 namespace sstp::tls {
-
-// The largest plaintext of one TLS record (RFC 8446 5.1, RFC 5246 6.2.1).
-inline constexpr size_t kMaxRecordPlaintext = 16384;
 
 // Plain values, filled by the session from the profile's [tls] section.
 struct ClientConfig {
@@ -88,31 +88,6 @@ struct ClientConfig {
   // this order of preference.
   std::vector<Cipher> ciphers;
 };
-
-// What the handshake established.
-struct HandshakeInfo {
-  TlsVersion version = TlsVersion::kTls13;
-  Cipher cipher = Cipher::kAes128Gcm;
-  uint16_t cipher_suite = 0;  // IANA value.
-  std::string cipher_name;    // RFC name, e.g. "TLS_AES_128_GCM_SHA256".
-  // The server's leaf certificate and its hashes (MS-SSTP 3.2.5.2: the
-  // crypto binding's CertHash).
-  std::vector<uint8_t> leaf_der;
-  std::array<uint8_t, 20> leaf_sha1{};
-  std::array<uint8_t, 32> leaf_sha256{};
-  // RFC 2253 form, e.g. "CN=vpn.example.test,O=Example". For logs.
-  std::string peer_subject;
-  // False when insecure_skip_verify let an unverified certificate through.
-  bool verified = false;
-};
-
-// The result of Decrypt().
-struct DecryptResult {
-  // The peer sent close_notify (RFC 8446 6.1): no more data will come.
-  bool close_notify = false;
-};
-
-class Connection;
 
 // The configuration turned into an OpenSSL context once per profile (trust
 // store loaded, cipher policy set). Immutable after Create(); connections
@@ -145,92 +120,6 @@ class ClientContext {
 
   ClientConfig config_;
   Logger logger_;
-  std::unique_ptr<Impl> impl_;
-};
-
-// One TLS session after a successful handshake. Starts in socket mode
-// (Read/Write/Shutdown on the fd); SwitchToMemoryBios() moves it to memory
-// mode (Encrypt/Decrypt/EncodeCloseNotify), where the caller moves the
-// ciphertext. Calling a method of the other mode fails with
-// kFailedPrecondition.
-class Connection {
- public:
-  ~Connection();
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-
-  const HandshakeInfo& info() const;
-
-  // --- Socket mode (the HTTP exchange before the data plane starts).
-
-  // Writes all of `data` (as many records as needed).
-  absl::Status Write(absl::Span<const uint8_t> data, absl::Duration timeout);
-  // Reads at most buffer.size() bytes of application data, waiting up to
-  // `timeout` for some. Returns 0 when the server sent close_notify. Fails
-  // with kUnavailable if the connection ends without close_notify, kAborted
-  // on an alert, kDeadlineExceeded on timeout. Give it a buffer of
-  // kMaxRecordPlaintext bytes: a smaller one leaves the rest of the record
-  // buffered in OpenSSL, which blocks the switch to the kernel or memory
-  // mode until it has been read.
-  absl::StatusOr<size_t> Read(absl::Span<uint8_t> buffer, absl::Duration timeout);
-  // Sends close_notify. Does not wait for the server's (RFC 8446 6.1 lets
-  // the closer leave without it).
-  absl::Status Shutdown(absl::Duration timeout);
-
-  // --- Hand-over.
-
-  // OK when OpenSSL holds no received bytes: no undelivered plaintext and no
-  // part of a record (read-ahead is off, so OpenSSL never reads past the
-  // record it is decrypting). Only then does the socket (or the caller's
-  // stream) continue exactly where OpenSSL stopped. kFailedPrecondition
-  // naming what is buffered otherwise.
-  absl::Status CheckDrained() const;
-
-  // The secrets and record counters for the kernel (KTLS-NOTES.md "Kernel
-  // TLS"). Fails if CheckDrained() fails, or if the secrets were not
-  // captured. Does not change the connection: if installing the keys in the
-  // kernel fails before the socket changed (TCP_ULP: ENOENT), the caller can
-  // still SwitchToMemoryBios(). After a successful kernel install the caller
-  // must not use this Connection's record layer again.
-  absl::StatusOr<KeyMaterial> ExportKeyMaterial() const;
-
-  // Record counters so far (see RecordCounters).
-  RecordCounters counters() const;
-
-  // Moves the record layer to memory buffers: OpenSSL stops touching the fd.
-  // Fails unless CheckDrained() is OK, and if already in memory mode.
-  absl::Status SwitchToMemoryBios();
-
-  // --- Memory mode (user-space record layer for the data plane).
-
-  // Encrypts `plaintext` with one SSL_write and appends the TLS record(s) to
-  // `out`: one record when plaintext.size() <= kMaxRecordPlaintext, which is
-  // required. Empty plaintext appends nothing. May also append a pending
-  // post-handshake message (our KeyUpdate reply) before the record.
-  absl::Status Encrypt(absl::Span<const uint8_t> plaintext, std::vector<uint8_t>* out);
-
-  // Feeds `ciphertext` (any chunk of the stream from the server; a record
-  // may be split across calls) and appends every complete record's
-  // application data to `plaintext`. Post-handshake handshake messages
-  // (NewSessionTicket, KeyUpdate) are consumed silently. Anything OpenSSL
-  // wants to send in response (a fatal alert after an error) is appended to
-  // `to_send`, which the caller should write to the socket.
-  // Returns close_notify = true once the server closed; fails with
-  // kAborted "TLS alert from peer: <description>" on a fatal alert, and
-  // kDataLoss on a record that does not decrypt or parse.
-  absl::StatusOr<DecryptResult> Decrypt(absl::Span<const uint8_t> ciphertext,
-                                        std::vector<uint8_t>* plaintext,
-                                        std::vector<uint8_t>* to_send);
-
-  // Appends a close_notify record to `out`.
-  absl::Status EncodeCloseNotify(std::vector<uint8_t>* out);
-
-  struct Impl;
-
- private:
-  friend class ClientContext;
-  explicit Connection(std::unique_ptr<Impl> impl);
-
   std::unique_ptr<Impl> impl_;
 };
 

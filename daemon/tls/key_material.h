@@ -95,6 +95,17 @@ struct RecordCounters {
 // Everything the kernel needs to continue the session (see
 // Connection::ExportKeyMaterial()). Copyable; the secrets are wiped on
 // destruction.
+//
+// Both sides export the same secrets and randoms; what differs is which one
+// each direction uses. The client installs TLS_TX from the client secret
+// (TLS 1.3: client_traffic_secret; TLS 1.2: the key block's
+// client_write_key / client_write_IV, RFC 5246 6.3) and TLS_RX from the
+// server's; a server (the test server, server.h) swaps them: TLS_TX from the
+// server secret, TLS_RX from the client's. `records` is always this side's
+// view (tx = what this side sent), so on either side TLS_TX takes
+// records.tx_seq and TLS_RX records.rx_seq, and a KeyUpdate count applies
+// to the secret of the direction it names (tx_key_updates to the secret
+// this side sends with).
 struct KeyMaterial {
   TlsVersion version = TlsVersion::kTls13;
   Cipher cipher = Cipher::kAes128Gcm;

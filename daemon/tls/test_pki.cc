@@ -130,14 +130,35 @@ Issued TestCa::Issue(const LeafOptions& options) const {
   return leaf;
 }
 
-std::string TestCa::WritePem() const {
+std::string TestCa::WritePem() const { return WriteTempFile("ca", CertPem(cert_.get())); }
+
+namespace {
+
+// The text a PEM writer put into a memory BIO.
+template <typename Writer>
+std::string PemText(Writer write, const char* what) {
   BIO* bio = BIO_new(BIO_s_mem());
-  Check(bio != nullptr && PEM_write_bio_X509(bio, cert_.get()) == 1, "PEM_write_bio_X509");
+  Check(bio != nullptr && write(bio) == 1, what);
   char* data = nullptr;
   const long size = BIO_get_mem_data(bio, &data);
   std::string pem(data, static_cast<size_t>(size));
   BIO_free(bio);
-  return WriteTempFile("ca", pem);
+  return pem;
+}
+
+}  // namespace
+
+std::string CertPem(X509* cert) {
+  return PemText([cert](BIO* bio) { return PEM_write_bio_X509(bio, cert); },
+                 "PEM_write_bio_X509");
+}
+
+std::string KeyPem(EVP_PKEY* key) {
+  return PemText(
+      [key](BIO* bio) {
+        return PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+      },
+      "PEM_write_bio_PrivateKey");
 }
 
 std::vector<uint8_t> CertDer(X509* cert) {

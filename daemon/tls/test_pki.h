@@ -62,6 +62,10 @@ class TestCa {
   CertRef cert_;
 };
 
+// PEM text of a certificate, and of an unencrypted private key (PKCS #8).
+std::string CertPem(X509* cert);
+std::string KeyPem(EVP_PKEY* key);
+
 // SHA-256 of the certificate's DER.
 std::vector<uint8_t> CertSha256(X509* cert);
 std::vector<uint8_t> CertDer(X509* cert);

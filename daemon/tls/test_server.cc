@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace sstp::tls::testing {
@@ -190,6 +192,38 @@ void SendRaw(int fd, const std::vector<uint8_t>& bytes) {
     }
     sent += static_cast<size_t>(n);
   }
+}
+
+std::vector<uint8_t> Bytes(absl::string_view text) {
+  return std::vector<uint8_t>(text.begin(), text.end());
+}
+
+std::string Text(absl::Span<const uint8_t> bytes) { return std::string(bytes.begin(), bytes.end()); }
+
+std::string VersionParamName(const ::testing::TestParamInfo<TlsVersion>& info) {
+  return info.param == TlsVersion::kTls13 ? "Tls13" : "Tls12";
+}
+
+LogCapture::LogCapture() : previous_sink_(SetLogSink(this)), previous_level_(GetLogLevel()) {
+  SetLogLevel(LogLevel::kDebug);
+}
+
+LogCapture::~LogCapture() {
+  SetLogSink(previous_sink_);
+  SetLogLevel(previous_level_);
+}
+
+void LogCapture::Write(LogLevel /*level*/, absl::string_view context, absl::string_view message) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  lines_.push_back(absl::StrCat(context, ": ", message));
+}
+
+bool LogCapture::Has(absl::string_view needle) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const std::string& line : lines_) {
+    if (absl::StrContains(line, needle)) return true;
+  }
+  return false;
 }
 
 std::vector<uint8_t> RecvAll(int fd, size_t size, int timeout_ms) {

@@ -15,8 +15,13 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "base/log.h"
 #include "base/unique_fd.h"
+#include "daemon/tls/key_material.h"
 #include "daemon/tls/test_pki.h"
+#include "gtest/gtest.h"
 
 namespace sstp::tls::testing {
 
@@ -95,6 +100,33 @@ void ServerWrite(SSL* ssl, const std::string& data);
 void UseMemoryWbio(SSL* ssl);
 std::vector<uint8_t> TakeWbio(SSL* ssl);
 void SendRaw(int fd, const std::vector<uint8_t>& bytes);
+
+// Text <-> bytes, for data sent through a Connection.
+std::vector<uint8_t> Bytes(absl::string_view text);
+std::string Text(absl::Span<const uint8_t> bytes);
+
+// Test names for tests parameterized by the TLS version: "Tls13", "Tls12".
+std::string VersionParamName(const ::testing::TestParamInfo<TlsVersion>& info);
+
+// Captures log lines (all levels) while it lives, from any thread, and
+// restores the previous sink and level when destroyed.
+class LogCapture : public LogSink {
+ public:
+  LogCapture();
+  ~LogCapture() override;
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+
+  void Write(LogLevel level, absl::string_view context, absl::string_view message) override;
+  // Whether a line "<context>: <message>" contains `needle`.
+  bool Has(absl::string_view needle) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+  LogSink* previous_sink_;
+  LogLevel previous_level_;
+};
 
 // Reads from a socket until `size` bytes arrived or the timeout passed.
 std::vector<uint8_t> RecvAll(int fd, size_t size, int timeout_ms = 5000);

@@ -1,0 +1,524 @@
+#include "daemon/session/session.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <map>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/random.h"
+#include "base/status.h"
+#include "base/unique_fd.h"
+#include "daemon/dataplane/engine.h"
+#include "daemon/ppp/client.h"
+#include "daemon/ppp/frame.h"
+#include "daemon/session/transport.h"
+#include "daemon/sstp/client.h"
+#include "daemon/sstp/http.h"
+#include "daemon/tls/client.h"
+#include "netlink/network_changes.h"
+#include "netlink/rtnl.h"
+#include "netlink/tun.h"
+#include "uring/ring.h"
+#include "uring/timer.h"
+
+namespace sstp::session {
+namespace {
+
+// The data plane reads the TUN through io_uring with provided buffers: the
+// fd must be blocking, so that an empty queue parks the read on the ring's
+// poll instead of failing it with EAGAIN.
+netlink::TunOptions TunForRing() {
+  netlink::TunOptions options;
+  options.non_blocking = false;
+  return options;
+}
+
+// How long an orderly shutdown may take before the session just closes the
+// connection: LCP Terminate (RFC 1661: 2 x 3 s) plus CALL_DISCONNECT's 5 s.
+constexpr absl::Duration kShutdownBudget = absl::Seconds(12);
+
+tls::ClientConfig TlsConfig(const config::Profile& p) {
+  tls::ClientConfig c;
+  c.server_name = p.server.server_name.empty() ? p.server.host : p.server.server_name;
+  c.ca_file = p.tls.ca_file;
+  c.ca_dir = p.tls.ca_dir;
+  c.pin_sha256 = p.tls.pin_sha256;
+  c.min_version = p.tls.min_version == config::TlsMinVersion::kTls13 ? tls::TlsVersion::kTls13
+                                                                      : tls::TlsVersion::kTls12;
+  c.insecure_skip_verify = p.tls.insecure_skip_verify;
+  c.keylog_file = p.tls.keylog_file;
+  c.handshake_timeout = p.server.connect_timeout;
+  return c;
+}
+
+ppp::AuthMethod ToPpp(config::AuthMethod m) {
+  switch (m) {
+    case config::AuthMethod::kMsChapV2:
+      return ppp::AuthMethod::kMsChapV2;
+    case config::AuthMethod::kEapMsChapV2:
+      return ppp::AuthMethod::kEapMsChapV2;
+    case config::AuthMethod::kChapMd5:
+      return ppp::AuthMethod::kChapMd5;
+    case config::AuthMethod::kPap:
+      return ppp::AuthMethod::kPap;
+  }
+  return ppp::AuthMethod::kMsChapV2;
+}
+
+netlink::IpAddress V4(const ppp::Ipv4Address& a) { return netlink::IpAddress::V4(a); }
+
+std::string TlsVersionText(tls::TlsVersion v) {
+  return v == tls::TlsVersion::kTls13 ? "TLS 1.3" : "TLS 1.2";
+}
+
+}  // namespace
+
+class Session::Impl final : public dataplane::ControlPlane {
+ public:
+  Impl(const config::Profile& profile, SecretString password, Logger log)
+      : profile_(profile), password_(std::move(password)), log_(std::move(log)) {}
+
+  Outcome Run(int stop_fd);
+  StatusSnapshot status() const;
+
+  // dataplane::ControlPlane
+  void OnSstpControl(absl::Span<const uint8_t> packet) override { Apply(sstp_->OnPacket(packet)); }
+  void OnPppFrame(uint16_t protocol, absl::Span<const uint8_t> information,
+                  bool had_address_control) override;
+  void OnTraffic() override { sstp_->OnDataReceived(); }
+  void OnTlsRecord(uint8_t content_type, absl::Span<const uint8_t>) override {
+    log_.Debug("TLS record of type %d on the kernel socket", content_type);
+  }
+  void OnTransportClosed(absl::Status reason) override;
+
+ private:
+  // A Completion that reads the stop fd (signalfd/eventfd) on the ring.
+  struct StopReader final : uring::Completion {
+    Impl* impl;
+    std::array<uint8_t, 128> buffer;
+    void OnComplete(int32_t res, uint32_t) override {
+      impl->stop_read_inflight_ = false;
+      if (res >= 0) impl->RequestStop("stop requested");
+    }
+  };
+
+  absl::Status Connect();
+  absl::Status StartCall();
+  void Loop();
+  void Teardown();
+  void RequestStop(absl::string_view why);
+  void Finish(absl::Status status);
+
+  void Apply(proto::Actions actions);
+  void Apply(ppp::ClientActions actions);
+  absl::Status ConfigureNetwork();
+
+  uring::Timer& SstpTimer(proto::TimerId id);
+  uring::Timer& PppTimer(ppp::TimerId id);
+
+  const config::Profile& profile_;
+  SecretString password_;
+  Logger log_;
+  Outcome outcome_;
+  bool finished_ = false;
+  bool stopping_ = false;
+  bool network_ready_ = false;
+  bool call_connected_ = false;
+  std::string phase_ = "connecting";
+  absl::Time connected_at_;
+
+  UniqueFd socket_;
+  std::unique_ptr<tls::ClientContext> tls_context_;
+  std::unique_ptr<tls::Connection> tls_;
+  std::unique_ptr<TlsRecordCodec> codec_;
+  std::unique_ptr<uring::Ring> ring_;
+  std::unique_ptr<dataplane::Engine> engine_;
+  std::unique_ptr<proto::SstpClient> sstp_;
+  std::unique_ptr<ppp::PppClient> ppp_;
+  std::map<int, std::unique_ptr<uring::Timer>> sstp_timers_, ppp_timers_;
+  std::unique_ptr<uring::Timer> shutdown_timer_;
+  StopReader stop_reader_;
+  bool stop_read_inflight_ = false;
+  int stop_fd_ = -1;
+
+  std::optional<ppp::Ipv4Up> ipv4_;
+  std::optional<ppp::Ipv6Up> ipv6_;
+  std::string auth_method_;
+  std::optional<netlink::Rtnl> rtnl_;
+  std::unique_ptr<netlink::NetworkChanges> changes_;
+  std::vector<std::string> dns_;
+};
+
+Session::Session(const config::Profile& profile, SecretString password, Logger log)
+    : impl_(std::make_unique<Impl>(profile, std::move(password), std::move(log))) {}
+Session::~Session() = default;
+Outcome Session::Run(int stop_fd) { return impl_->Run(stop_fd); }
+StatusSnapshot Session::status() const { return impl_->status(); }
+
+Outcome Session::Impl::Run(int stop_fd) {
+  stop_fd_ = stop_fd;
+  if (absl::Status s = Connect(); !s.ok()) {
+    Finish(s);
+  } else if (absl::Status s = StartCall(); !s.ok()) {
+    Finish(s);
+  } else {
+    Loop();
+  }
+  Teardown();
+  return outcome_;
+}
+
+absl::Status Session::Impl::Connect() {
+  const config::ServerSection& server = profile_.server;
+  phase_ = "connecting";
+  ASSIGN_OR_RETURN(socket_, ConnectTcp(server.host, server.port, server.connect_timeout, log_));
+  phase_ = "tls";
+  ASSIGN_OR_RETURN(tls_context_, tls::ClientContext::Create(TlsConfig(profile_), log_));
+  absl::StatusOr<std::unique_ptr<tls::Connection>> tls = tls_context_->Handshake(socket_.get());
+  if (!tls.ok()) {
+    outcome_.certificate_rejected = tls.status().code() == absl::StatusCode::kUnauthenticated;
+    return tls.status();
+  }
+  tls_ = std::move(*tls);
+  const tls::HandshakeInfo& info = tls_->info();
+  log_.Info("%s %s with %s", TlsVersionText(info.version), info.cipher_name, info.peer_subject);
+
+  phase_ = "http";
+  ASSIGN_OR_RETURN(std::vector<uint8_t> leftover,
+                   SstpHttpExchange(*tls_, server.server_name.empty() ? server.host : server.server_name,
+                                    server.port, proto::NewCorrelationId(SystemRandom::Get()),
+                                    profile_.connection.negotiation_timeout));
+  if (!leftover.empty()) {
+    // MS-SSTP 3.3.4.1: the server waits for CALL_CONNECT_REQUEST.
+    return absl::FailedPreconditionError(
+        absl::StrCat("the server sent ", leftover.size(), " bytes before CALL_CONNECT_REQUEST"));
+  }
+  // The user-space record layer. (Kernel TLS takes over here in issue 4.)
+  RETURN_IF_ERROR(tls_->SwitchToMemoryBios());
+  codec_ = std::make_unique<TlsRecordCodec>(*tls_);
+  return absl::OkStatus();
+}
+
+absl::Status Session::Impl::StartCall() {
+  phase_ = "sstp";
+  ASSIGN_OR_RETURN(ring_, uring::Ring::Create(256));
+  log_.Debug("io_uring: %s", ring_->features().ToString());
+  dataplane::EngineOptions options;
+  options.socket_fd = socket_.get();
+  options.codec = codec_.get();
+  options.mtu = profile_.network.mtu;
+  ASSIGN_OR_RETURN(engine_, dataplane::Engine::Create(*ring_, options, *this, log_));
+
+  const tls::HandshakeInfo& info = tls_->info();
+  proto::CertificateHashes hashes;
+  std::copy(info.leaf_sha1.begin(), info.leaf_sha1.end(), hashes.sha1.begin());
+  std::copy(info.leaf_sha256.begin(), info.leaf_sha256.end(), hashes.sha256.begin());
+  proto::ClientConfig sstp_config;
+  sstp_config.logger = log_;
+  sstp_config.negotiation_timeout = profile_.connection.negotiation_timeout;
+  sstp_config.hello_interval = profile_.connection.hello_interval;
+  sstp_ = std::make_unique<proto::SstpClient>(sstp_config, hashes);
+
+  ppp::ClientConfig ppp_config;
+  ppp_config.user_name = profile_.auth.user;
+  ppp_config.password = password_;
+  ppp_config.auth_methods.clear();
+  for (config::AuthMethod m : profile_.auth.methods) ppp_config.auth_methods.push_back(ToPpp(m));
+  ppp_config.mru = static_cast<uint16_t>(profile_.network.effective_mru());
+  ppp_config.want_ipv4 = profile_.network.ipv4;
+  ppp_config.want_ipv6 = profile_.network.ipv6;
+  ppp_config.want_dns = profile_.network.dns;
+  ppp_config.echo_interval = profile_.connection.lcp_echo_interval;
+  ppp_config.echo_failures = profile_.connection.lcp_echo_failures;
+  ppp_config.logger = log_;
+  ppp_ = std::make_unique<ppp::PppClient>(ppp_config, SystemRandom::Get());
+
+  shutdown_timer_ = std::make_unique<uring::Timer>(*ring_, [this] {
+    log_.Warning("orderly shutdown took longer than %s; closing the connection",
+                 absl::FormatDuration(kShutdownBudget));
+    Finish(absl::OkStatus());
+  });
+  stop_reader_.impl = this;
+  if (stop_fd_ >= 0) {
+    io_uring_prep_read(ring_->NextSqe(&stop_reader_), stop_fd_, stop_reader_.buffer.data(),
+                       stop_reader_.buffer.size(), 0);
+    stop_read_inflight_ = true;
+  }
+  engine_->Start();
+  Apply(sstp_->Start());
+  return absl::OkStatus();
+}
+
+void Session::Impl::Loop() {
+  while (!finished_) {
+    // What the last turn's completions (or the start) queued goes out as one
+    // batch before the ring waits again.
+    engine_->Flush();
+    absl::StatusOr<int> n = ring_->RunOnce(1, std::nullopt);
+    if (!n.ok()) {
+      Finish(n.status());
+      break;
+    }
+  }
+}
+
+void Session::Impl::Finish(absl::Status status) {
+  if (finished_) return;
+  finished_ = true;
+  // The first cause wins; an orderly end after a failure keeps the failure.
+  if (outcome_.status.ok()) outcome_.status = std::move(status);
+}
+
+void Session::Impl::RequestStop(absl::string_view why) {
+  if (stopping_ || finished_) return;
+  stopping_ = true;
+  log_.Notice("disconnecting: %s", why);
+  phase_ = "disconnecting";
+  shutdown_timer_->Arm(kShutdownBudget);
+  // PPP first (LCP Terminate), then SSTP's CALL_DISCONNECT when LCP is done.
+  if (ppp_->phase() != ppp::Phase::kDead) {
+    Apply(ppp_->Close("user request"));
+  } else {
+    Apply(sstp_->Disconnect());
+  }
+}
+
+void Session::Impl::OnPppFrame(uint16_t protocol, absl::Span<const uint8_t> information,
+                               bool /*had_address_control*/) {
+  // MS-SSTP 3.2.7.2: PPP frames are processed only once the call exists.
+  if (!sstp_->ppp_control_allowed()) {
+    log_.Debug("dropped %s frame received before CALL_CONNECT_ACK", ppp::ProtocolName(protocol));
+    return;
+  }
+  Apply(ppp_->OnFrame(protocol, information));
+}
+
+void Session::Impl::OnTransportClosed(absl::Status reason) {
+  log_.Info("connection closed: %s", std::string(reason.message()));
+  Apply(sstp_->OnTransportClosed());
+  // While stopping, the server closing the connection is the expected end.
+  Finish(stopping_ ? absl::OkStatus() : reason);
+}
+
+uring::Timer& Session::Impl::SstpTimer(proto::TimerId id) {
+  std::unique_ptr<uring::Timer>& t = sstp_timers_[static_cast<int>(id)];
+  if (!t) t = std::make_unique<uring::Timer>(*ring_, [this, id] { Apply(sstp_->OnTimer(id)); });
+  return *t;
+}
+
+uring::Timer& Session::Impl::PppTimer(ppp::TimerId id) {
+  std::unique_ptr<uring::Timer>& t = ppp_timers_[static_cast<int>(id)];
+  if (!t) t = std::make_unique<uring::Timer>(*ring_, [this, id] { Apply(ppp_->OnTimer(id)); });
+  return *t;
+}
+
+void Session::Impl::Apply(proto::Actions actions) {
+  for (proto::Action& action : actions) {
+    if (auto* a = std::get_if<proto::SendPacket>(&action)) {
+      if (absl::Status s = engine_->SendSstp(a->bytes); !s.ok()) log_.Debug("%s", std::string(s.message()));
+    } else if (auto* a = std::get_if<proto::StartTimer>(&action)) {
+      SstpTimer(a->id).Arm(a->after);
+    } else if (auto* a = std::get_if<proto::StopTimer>(&action)) {
+      SstpTimer(a->id).Cancel();
+    } else if (std::holds_alternative<proto::PppMayStart>(action)) {
+      phase_ = "ppp";
+      Apply(ppp_->Up());
+    } else if (std::holds_alternative<proto::CallConnected>(action)) {
+      call_connected_ = true;
+      outcome_.was_connected = true;
+      log_.Info("CALL_CONNECTED sent (crypto binding %s)",
+                proto::HashProtocolName(*sstp_->negotiated_hash()));
+      if (network_ready_) {
+        if (absl::Status s = ConfigureNetwork(); !s.ok()) {
+          Finish(s);
+          return;
+        }
+      }
+    } else if (auto* a = std::get_if<proto::CallEnded>(&action)) {
+      if (!a->reason.ok()) log_.Error("%s", std::string(a->reason.message()));
+      Finish(a->reason);
+    }
+  }
+}
+
+void Session::Impl::Apply(ppp::ClientActions actions) {
+  for (ppp::ClientAction& action : actions) {
+    if (auto* a = std::get_if<ppp::SendFrame>(&action)) {
+      if (!sstp_->ppp_control_allowed()) continue;
+      if (absl::Status s = engine_->SendPpp(a->protocol, a->information); !s.ok()) {
+        log_.Debug("%s", std::string(s.message()));
+      }
+      if (a->holds_secret) WipeBytes(a->information.data(), a->information.size());
+    } else if (auto* a = std::get_if<ppp::StartTimer>(&action)) {
+      PppTimer(a->id).Arm(a->after);
+    } else if (auto* a = std::get_if<ppp::StopTimer>(&action)) {
+      PppTimer(a->id).Cancel();
+    } else if (auto* a = std::get_if<ppp::Authenticated>(&action)) {
+      auth_method_ = a->method ? std::string(ppp::AuthMethodName(*a->method)) : "none";
+      log_.Notice("authenticated as %s (%s)", profile_.auth.user, auth_method_);
+      proto::Hlak hlak;
+      std::copy(a->hlak.data(), a->hlak.data() + 32, hlak.data());
+      Apply(sstp_->OnPppAuthenticated(hlak));
+    } else if (auto* a = std::get_if<ppp::Ipv4Up>(&action)) {
+      ipv4_ = *a;
+    } else if (auto* a = std::get_if<ppp::Ipv6Up>(&action)) {
+      ipv6_ = *a;
+    } else if (std::holds_alternative<ppp::NetworkReady>(action)) {
+      network_ready_ = true;
+      if (call_connected_) {
+        if (absl::Status s = ConfigureNetwork(); !s.ok()) {
+          Finish(s);
+          return;
+        }
+      }
+    } else if (auto* a = std::get_if<ppp::LinkFailed>(&action)) {
+      log_.Error("%s", std::string(a->reason.message()));
+      outcome_.auth_failure = a->auth_failure;
+      if (outcome_.status.ok()) outcome_.status = a->reason;
+      stopping_ = true;
+      shutdown_timer_->Arm(kShutdownBudget);
+      Apply(sstp_->Disconnect());
+    } else if (std::holds_alternative<ppp::Finished>(action)) {
+      Apply(sstp_->Disconnect());
+    }
+  }
+}
+
+absl::Status Session::Impl::ConfigureNetwork() {
+  if (changes_) return absl::OkStatus();  // Already configured.
+  phase_ = "configuring";
+  ASSIGN_OR_RETURN(netlink::Rtnl rtnl, netlink::Rtnl::Open());
+  rtnl_.emplace(std::move(rtnl));
+  changes_ = std::make_unique<netlink::NetworkChanges>(&*rtnl_, log_);
+  ASSIGN_OR_RETURN(netlink::Tun tun, netlink::CreateTun(profile_.network.interface, TunForRing()));
+  const int ifindex = tun.ifindex;
+  const int tun_fd = tun.fd.get();
+  const std::string name = tun.name;
+  RETURN_IF_ERROR(changes_->AdoptTun(std::move(tun)));
+  RETURN_IF_ERROR(changes_->SetMtu(ifindex, static_cast<uint32_t>(profile_.network.mtu)));
+  RETURN_IF_ERROR(changes_->DisableIpv6AutoLinkLocal(ifindex));
+  if (ipv4_) {
+    netlink::AddressSpec spec;
+    spec.ifindex = ifindex;
+    spec.local = netlink::IpPrefix::Host(V4(ipv4_->local));
+    if (ipv4_->peer) spec.peer = V4(*ipv4_->peer);
+    RETURN_IF_ERROR(changes_->AddAddress(spec));
+    for (const auto& d : {ipv4_->dns1, ipv4_->dns2}) {
+      if (d) dns_.push_back(V4(*d).ToString());
+    }
+  }
+  if (ipv6_) {
+    netlink::AddressSpec spec;
+    spec.ifindex = ifindex;
+    spec.local = netlink::Ipv6LinkLocal(ipv6_->local);
+    spec.no_dad = true;
+    RETURN_IF_ERROR(changes_->AddAddress(spec));
+  }
+  RETURN_IF_ERROR(changes_->SetLinkUp(ifindex));
+  for (const config::IpPrefix& r : profile_.network.routes) {
+    if ((r.family == AF_INET && !ipv4_) || (r.family == AF_INET6 && !ipv6_)) {
+      log_.Warning("route %s skipped: %s was not negotiated", r.ToString(),
+                   r.family == AF_INET ? "IPv4" : "IPv6");
+      continue;
+    }
+    ASSIGN_OR_RETURN(netlink::IpPrefix prefix, netlink::IpPrefix::Parse(r.ToString()));
+    netlink::RouteSpec route;
+    route.destination = prefix;
+    route.oif = ifindex;
+    RETURN_IF_ERROR(changes_->AddRoute(route));
+  }
+  if (profile_.network.default_route) {
+    // Keep the server reachable outside the tunnel, then take the default
+    // route with two /1 halves so the original default stays untouched.
+    sockaddr_storage peer{};
+    socklen_t len = sizeof(peer);
+    getpeername(socket_.get(), reinterpret_cast<sockaddr*>(&peer), &len);
+    absl::StatusOr<netlink::IpAddress> server =
+        peer.ss_family == AF_INET
+            ? netlink::IpAddress::FromBytes(absl::MakeConstSpan(
+                  reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in*>(&peer)->sin_addr), 4))
+            : netlink::IpAddress::FromBytes(absl::MakeConstSpan(
+                  reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr), 16));
+    if (server.ok()) RETURN_IF_ERROR(changes_->AddServerHostRoute(*server).status());
+    if (ipv4_) RETURN_IF_ERROR(changes_->AddSplitDefaultRoute(AF_INET, ifindex));
+    if (ipv6_) RETURN_IF_ERROR(changes_->AddSplitDefaultRoute(AF_INET6, ifindex));
+  }
+  if (!dns_.empty()) {
+    // Applying DNS (systemd-resolved / resolvconf) is not implemented yet:
+    // say so rather than pretend.
+    log_.Notice("DNS servers offered: %s (not applied: DNS configuration is not implemented yet)",
+                absl::StrJoin(dns_, ", "));
+  }
+  RETURN_IF_ERROR(engine_->AttachTun(tun_fd));
+  phase_ = "connected";
+  connected_at_ = absl::Now();
+  log_.Notice("connected: interface %s up%s%s", name,
+              ipv4_ ? absl::StrCat(", IPv4 ", V4(ipv4_->local).ToString()) : "",
+              ipv6_ ? absl::StrCat(", IPv6 ", netlink::Ipv6LinkLocal(ipv6_->local).ToString()) : "");
+  return absl::OkStatus();
+}
+
+void Session::Impl::Teardown() {
+  if (engine_) {
+    engine_->Stop();
+    for (int i = 0; i < 1000 && !engine_->stopped(); ++i) {
+      if (!ring_->RunOnce(1, absl::Milliseconds(10)).ok()) break;
+    }
+  }
+  for (auto* timers : {&sstp_timers_, &ppp_timers_}) {
+    for (auto& [id, timer] : *timers) timer->Cancel();
+  }
+  if (shutdown_timer_) shutdown_timer_->Cancel();
+  if (ring_ && stop_read_inflight_) {
+    io_uring_prep_cancel_fd(ring_->NextSqe(nullptr), stop_fd_, 0);
+    for (int i = 0; i < 100 && stop_read_inflight_; ++i) {
+      if (!ring_->RunOnce(1, absl::Milliseconds(10)).ok()) break;
+    }
+  }
+  if (changes_) {
+    if (absl::Status s = changes_->Undo(); !s.ok()) log_.Error("%s", std::string(s.message()));
+    changes_.reset();
+  }
+  engine_.reset();
+  sstp_timers_.clear();
+  ppp_timers_.clear();
+  shutdown_timer_.reset();
+  ring_.reset();
+  phase_ = "down";
+}
+
+StatusSnapshot Session::Impl::status() const {
+  StatusSnapshot s;
+  s.phase = phase_;
+  s.server = absl::StrCat(profile_.server.host, ":", profile_.server.port);
+  if (tls_) {
+    s.tls_version = TlsVersionText(tls_->info().version);
+    s.tls_cipher = tls_->info().cipher_name;
+  }
+  s.record_layer = "user space (OpenSSL)";
+  s.auth_method = auth_method_;
+  s.interface = profile_.network.interface;
+  if (ipv4_) s.addresses.push_back(V4(ipv4_->local).ToString());
+  if (ipv6_) s.addresses.push_back(netlink::Ipv6LinkLocal(ipv6_->local).ToString());
+  if (changes_) s.routes = changes_->Describe();
+  s.dns = dns_;
+  if (engine_) {
+    const dataplane::Counters& c = engine_->counters();
+    s.tx_packets = c.tx_packets;
+    s.tx_bytes = c.tx_bytes;
+    s.rx_packets = c.rx_packets;
+    s.rx_bytes = c.rx_bytes;
+  }
+  if (phase_ == "connected") s.uptime = absl::Now() - connected_at_;
+  if (!outcome_.status.ok()) s.last_error = std::string(outcome_.status.message());
+  return s;
+}
+
+}  // namespace sstp::session

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# End-to-end tunnel test: the real client against the real test server, each
+# in its own network namespace joined by a veth pair, made and removed here.
+#
+#   tunnel_test.sh BUILD_DIR PERSONALITY METHODS [EXPECT [SERVER_AUTH]]
+#     PERSONALITY  windows | softether | accel | strict
+#     METHODS      the client profile's [auth] methods, e.g. "mschapv2"
+#     EXPECT       up (default): the tunnel comes up, ping and a bulk TCP
+#                  transfer pass both ways with the bytes checked, then
+#                  SIGTERM takes it down and nothing is left behind;
+#                  badpass: the client exits 3 naming the failure;
+#                  badca / badname / badpin: the client exits 4;
+#                  mismatch: no common method, the client exits 1 saying so.
+#     SERVER_AUTH  the server's --auth list (default: the personality's)
+#
+# Exit 0 on success, 1 on failure, 77 (skip) when not root.
+set -uo pipefail
+build=$(cd "$1" && pwd)
+personality=$2
+methods=$3
+expect=${4:-up}
+server_auth=${5:-}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "SKIP: needs root to create network namespaces"
+  exit 77
+fi
+
+tag="sk$$"
+srv="$tag-srv"
+cli="$tag-cli"
+work=$(mktemp -d)
+server_pid=""
+client_pid=""
+
+cleanup() {
+  [[ -n $client_pid ]] && kill "$client_pid" 2>/dev/null && wait "$client_pid" 2>/dev/null
+  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  ip netns del "$srv" 2>/dev/null
+  ip netns del "$cli" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL ($personality, $methods, $expect): $*"
+  echo "--- client log"; tail -40 "$work/client.log" 2>/dev/null
+  echo "--- server log"; tail -40 "$work/server.log" 2>/dev/null
+  exit 1
+}
+
+ip netns add "$srv" && ip netns add "$cli" || fail "cannot create namespaces"
+ip link add "$tag-a" netns "$srv" type veth peer name "$tag-b" netns "$cli" || fail "veth"
+ip -n "$srv" addr add 10.77.0.1/24 dev "$tag-a"
+ip -n "$cli" addr add 10.77.0.2/24 dev "$tag-b"
+for ns in "$srv" "$cli"; do ip -n "$ns" link set lo up; done
+ip -n "$srv" link set "$tag-a" up
+ip -n "$cli" link set "$tag-b" up
+
+bash "$src/tools/make-test-pki.sh" "$work/pki" vpn.example.test >/dev/null || fail "make-test-pki.sh"
+printf 'alice correct-horse-42\n' >"$work/users"
+password=correct-horse-42
+ca="$work/pki/ca.pem"
+server_name=vpn.example.test
+pin=""
+case $expect in
+  badpass) password=wrong-password ;;
+  badca) ca="$work/pki/other-ca.pem" ;;
+  badname) server_name=other.example.test ;;
+  badpin) pin="pin = sha256:$(printf '%064d' 0)" ;;
+esac
+cat >"$work/client.conf" <<CONF
+[server]
+host = 10.77.0.1
+server-name = $server_name
+[tls]
+ca-file = $ca
+$pin
+[auth]
+user = alice
+password = $password
+methods = ${methods//,/, }
+[network]
+interface = sstp-t0
+routes = 10.99.0.0/16
+[connection]
+reconnect = no
+CONF
+
+ip netns exec "$srv" "$build/tools/sstp-test-server" --listen 10.77.0.1:443 \
+  --cert "$work/pki/server.pem" --key "$work/pki/server.key" --users "$work/users" \
+  --personality "$personality" ${server_auth:+--auth "$server_auth"} --tun sstps-t0 --once --log-level info >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 50); do grep -q READY "$work/server.log" && break; sleep 0.1; done
+grep -q READY "$work/server.log" || fail "server did not start"
+
+ip netns exec "$cli" "$build/daemon/sstp-ktls" up "$work/client.conf" --log-level info \
+  >"$work/client.log" 2>&1 &
+client_pid=$!
+
+if [[ $expect != up ]]; then
+  wait "$client_pid"
+  rc=$?
+  client_pid=""
+  case $expect in
+    badpass) want=3 ;;
+    mismatch) want=1 ;;
+    *) want=4 ;;
+  esac
+  [[ $rc -eq $want ]] || fail "client exit code $rc, want $want"
+  ip -n "$cli" link show sstp-t0 >/dev/null 2>&1 && fail "TUN left behind"
+  grep -E "error" "$work/client.log" | head -3
+  echo "PASS ($personality, $methods, $expect): exit $rc"
+  exit 0
+fi
+
+for _ in $(seq 100); do grep -q "notice: connected" "$work/client.log" && break; sleep 0.1; done
+grep -q "notice: connected" "$work/client.log" || fail "tunnel did not come up"
+ip -n "$cli" route show | grep -q "10.99.0.0/16 dev sstp-t0" || fail "profile route missing"
+
+ip netns exec "$cli" ping -c 3 -i 0.2 -W 2 192.168.90.1 >/dev/null || fail "IPv4 ping"
+if grep -q "IPv6CP: up" "$work/client.log"; then
+  server_ll=$(ip -n "$srv" -6 addr show dev sstps-t0 scope link | awk '/inet6/{print $2}' | cut -d/ -f1)
+  ip netns exec "$cli" ping -6 -c 3 -i 0.2 -W 2 "$server_ll%sstp-t0" >/dev/null || fail "IPv6 ping"
+  v6="ping v4/v6"
+else
+  # accel-ppp and others Protocol-Reject IPv6CP: the client must carry on
+  # with IPv4 alone and say so.
+  grep -q "IPv6CP" "$work/client.log" || fail "no word on IPv6CP"
+  v6="ping v4 (server refused IPv6CP)"
+fi
+
+# Bulk TCP both ways through the tunnel, bytes checked by SHA-256.
+transfer() {  # transfer <receiver ns> <receiver addr> <sender ns> <MiB>
+  ip netns exec "$1" python3 - "$2" >"$work/recv.out" <<'PY' &
+import hashlib, socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 5001)); s.listen(1); s.settimeout(30)
+c, _ = s.accept(); c.settimeout(30); h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(1 << 16)
+    if not b: break
+    h.update(b); n += len(b)
+print(n, h.hexdigest())
+PY
+  local receiver=$!
+  ip netns exec "$3" python3 - "$2" "$4" >"$work/send.out" <<'PY'
+import hashlib, os, socket, sys, time
+data = os.urandom(int(sys.argv[2]) << 20)
+for attempt in range(100):  # The receiver may still be starting.
+    try:
+        s = socket.create_connection((sys.argv[1], 5001), timeout=30)
+        break
+    except ConnectionRefusedError:
+        time.sleep(0.1)
+else:
+    sys.exit("receiver never listened")
+t = time.time(); s.sendall(data); s.close()
+print(len(data), hashlib.sha256(data).hexdigest(), "%.1f" % (len(data) / (time.time() - t) / 1e6))
+PY
+  wait "$receiver"
+  read -r sent sent_hash rate <"$work/send.out"
+  read -r got got_hash <"$work/recv.out"
+  [[ $sent == "$got" && $sent_hash == "$got_hash" ]] || fail "transfer mismatch: sent $sent $sent_hash, got $got $got_hash"
+  echo "  $4 MiB $3 -> $1: ok, sha256 match, ${rate} MB/s"
+}
+transfer "$srv" 192.168.90.1 "$cli" 16
+transfer "$cli" 192.168.90.2 "$srv" 16
+
+kill -TERM "$client_pid"
+wait "$client_pid"
+rc=$?
+client_pid=""
+[[ $rc -eq 0 ]] || fail "client exit code $rc after SIGTERM"
+ip -n "$cli" link show sstp-t0 >/dev/null 2>&1 && fail "TUN left behind"
+ip -n "$cli" route show | grep -q sstp-t0 && fail "route left behind"
+[[ $(ip -n "$cli" -4 addr show | grep -c inet) -eq 2 ]] || fail "address left behind"
+echo "PASS ($personality, $methods): tunnel up, $v6, 16 MiB each way, clean teardown"
