@@ -14,6 +14,7 @@
 #     SERVER_AUTH  the server's --auth list (default: the personality's)
 #
 # Exit 0 on success, 1 on failure, 77 (skip) when not root.
+# DEMO=1 narrates: the client's log, the interface, its counters, routes.
 set -uo pipefail
 build=$(cd "$1" && pwd)
 personality=$2
@@ -168,6 +169,22 @@ PY
 transfer "$srv" 192.168.90.1 "$cli" 16
 transfer "$cli" 192.168.90.2 "$srv" 16
 
+if [[ ${DEMO:-0} == 1 ]]; then
+  echo
+  echo "--- client log (sstp-ktls up, --log-level info), key lines:"
+  grep -E "TLS handshake|SSTP .*->|authentication method|authenticated|CALL_CONNECTED|IPCP: up|IPv6CP: up|DNS|connected:" \
+    "$work/client.log" | sed 's/^/  /'
+  echo
+  echo "--- in the client namespace: ip -s link show sstp-t0"
+  ip -n "$cli" -s link show sstp-t0 | sed 's/^/  /'
+  echo "--- ip addr show sstp-t0"
+  ip -n "$cli" addr show sstp-t0 | sed 's/^/  /'
+  echo "--- routes through the tunnel"
+  ip -n "$cli" route show dev sstp-t0 | sed 's/^/  /'
+  echo
+  echo "--- SIGTERM: orderly disconnect and cleanup"
+fi
+
 kill -TERM "$client_pid"
 wait "$client_pid"
 rc=$?
@@ -176,4 +193,9 @@ client_pid=""
 ip -n "$cli" link show sstp-t0 >/dev/null 2>&1 && fail "TUN left behind"
 ip -n "$cli" route show | grep -q sstp-t0 && fail "route left behind"
 [[ $(ip -n "$cli" -4 addr show | grep -c inet) -eq 2 ]] || fail "address left behind"
+if [[ ${DEMO:-0} == 1 ]]; then
+  grep -E "disconnecting|Terminate|CALL_DISCONNECT|undone|disconnected" "$work/client.log" | sed 's/^/  /'
+  echo "  interface after teardown: $(ip -n "$cli" link show sstp-t0 2>&1 | head -1)"
+  echo
+fi
 echo "PASS ($personality, $methods): tunnel up, $v6, 16 MiB each way, clean teardown"
