@@ -48,26 +48,6 @@ bool IsAuthProtocol(uint16_t protocol) {
          protocol == kProtocolEap;
 }
 
-// LCP is sending and answering packets: a Terminate-Request still makes
-// sense to the server.
-bool LcpLinkActive(State state) {
-  switch (state) {
-    case State::kReqSent:
-    case State::kAckRcvd:
-    case State::kAckSent:
-    case State::kOpened:
-      return true;
-    case State::kInitial:
-    case State::kStarting:
-    case State::kClosed:
-    case State::kStopped:
-    case State::kClosing:
-    case State::kStopping:
-      return false;
-  }
-  return false;
-}
-
 std::string Printable(absl::string_view text) {
   std::string out;
   for (char c : text.substr(0, 200)) {
@@ -687,7 +667,9 @@ void PppClient::Fail(absl::Status reason, bool auth_failure) {
                                                      " phase: ",
                                                      reason.message()));
   logger_.Error("PPP: link failed: %s", status.message());
-  if (LcpLinkActive(lcp_.state())) {
+  // LCP is sending and answering packets: a Terminate-Request still makes
+  // sense to the server.
+  if (IsNegotiatingOrOpened(lcp_.state())) {
     // Tell the server why; the session ends the call right after, so there
     // is no waiting for the Terminate-Ack.
     lcp_.SendTerminateRequestNow(status.message());

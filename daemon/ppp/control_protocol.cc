@@ -18,24 +18,6 @@ namespace {
 // header"): FF 03, two octets of Protocol, then the Information field.
 constexpr size_t kMaxInformationSize = 4091 - kFrameHeaderSize;
 
-bool IsNegotiatingState(State state) {
-  switch (state) {
-    case State::kReqSent:
-    case State::kAckRcvd:
-    case State::kAckSent:
-    case State::kOpened:
-      return true;
-    case State::kInitial:
-    case State::kStarting:
-    case State::kClosed:
-    case State::kStopped:
-    case State::kClosing:
-    case State::kStopping:
-      return false;
-  }
-  return false;
-}
-
 }  // namespace
 
 ControlProtocol::ControlProtocol(ControlProtocolParams params,
@@ -162,7 +144,7 @@ void ControlProtocol::OnConfigureRequest(const ControlPacket& packet) {
   Context context{.id = packet.identifier, .options = packet.data};
   // Only states that answer a Configure-Request with sca or scn evaluate
   // it (RFC 1661 4.1: Closed answers sta, Closing/Stopping ignore it).
-  if (!IsNegotiatingState(state()) && state() != State::kStopped) {
+  if (!IsNegotiatingOrOpened(state()) && state() != State::kStopped) {
     Handle(Event::kRcrPlus, context);
     return;
   }
@@ -212,7 +194,7 @@ bool ControlProtocol::MatchesLastRequest(uint8_t id,
 }
 
 void ControlProtocol::OnConfigureAck(const ControlPacket& packet) {
-  if (!IsNegotiatingState(state())) {
+  if (!IsNegotiatingOrOpened(state())) {
     Handle(Event::kRca, Context{.id = packet.identifier});
     return;
   }
@@ -238,7 +220,7 @@ void ControlProtocol::OnConfigureAck(const ControlPacket& packet) {
 void ControlProtocol::OnConfigureNakOrReject(const ControlPacket& packet) {
   const bool reject = packet.code == Code::kConfigureReject;
   const std::string what = CodeName(packet.code);
-  if (!IsNegotiatingState(state())) {
+  if (!IsNegotiatingOrOpened(state())) {
     Handle(Event::kRcn, Context{.id = packet.identifier});
     return;
   }

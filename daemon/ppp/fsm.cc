@@ -532,4 +532,22 @@ Event Automaton::TimeoutEvent() const {
   return restart_count_ > 0 ? Event::kTimeoutPlus : Event::kTimeoutMinus;
 }
 
+bool IsNegotiatingOrOpened(State state) {
+  switch (state) {
+    case State::kReqSent:
+    case State::kAckRcvd:
+    case State::kAckSent:
+    case State::kOpened:
+      return true;
+    case State::kInitial:
+    case State::kStarting:
+    case State::kClosed:
+    case State::kStopped:
+    case State::kClosing:
+    case State::kStopping:
+      return false;
+  }
+  return false;
+}
+
 }  // namespace sstp::ppp

@@ -162,6 +162,11 @@ Transition Step(State state, Event event, FsmOptions options = {});
 // Ack-Rcvd and Ack-Sent, and in no other state.
 bool RestartTimerRuns(State state);
 
+// Req-Sent, Ack-Rcvd, Ack-Sent and Opened: the automaton is negotiating or
+// open, so the peer is exchanging packets with it (RFC 1661 4.2). In every
+// other state the link is starting, closed or terminating.
+bool IsNegotiatingOrOpened(State state);
+
 // "Req-Sent -RCR+-> Ack-Sent [sca]", "Initial -RCA-> illegal", for logs.
 std::string FormatTransition(State from, Event event,
                              const Transition& transition);

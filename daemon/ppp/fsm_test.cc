@@ -765,5 +765,14 @@ TEST(ActionListTest, EqualityAndContains) {
   EXPECT_TRUE(ActionList{}.empty());
 }
 
+TEST(FsmPredicateTest, IsNegotiatingOrOpenedExactlyInTheFourExchangingStates) {
+  for (int i = 0; i <= static_cast<int>(State::kOpened); ++i) {
+    const State state = static_cast<State>(i);
+    const bool want = state == State::kReqSent || state == State::kAckRcvd ||
+                      state == State::kAckSent || state == State::kOpened;
+    EXPECT_EQ(IsNegotiatingOrOpened(state), want) << StateName(state);
+  }
+}
+
 }  // namespace
 }  // namespace sstp::ppp
