@@ -72,6 +72,7 @@ struct Options {
   std::string required_sni;
   std::string keylog_file;
   std::string auth;  // Overrides the personality's method list.
+  std::string misbehave;  // abort | garbage | silent, 3 s after the tunnel is up.
   bool once = false;
 };
 
@@ -88,6 +89,9 @@ constexpr const char kUsage[] =
     "  --keylog FILE          NSS key log, for Wireshark\n"
     "  --auth LIST            methods offered, in order: pap,chap,mschapv2,eap\n"
     "                         (default: the personality's)\n"
+    "  --misbehave MODE       3 s after the tunnel is up: abort (CALL_ABORT),\n"
+    "                         garbage (a packet with SSTP version 0x11), or\n"
+    "                         silent (stop reading and sending; socket stays open)\n"
     "  --log-level L          error | warning | notice (default) | info | debug\n"
     "  --once                 serve one connection in the foreground, then exit\n"
     "users file: one 'name password' per line; '#' starts a comment line\n";
@@ -131,6 +135,11 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       o.tls_max = value;
     } else if (flag == "--required-sni") {
       o.required_sni = value;
+    } else if (flag == "--misbehave") {
+      if (value != "abort" && value != "garbage" && value != "silent") {
+        return absl::InvalidArgumentError("--misbehave wants abort, garbage or silent");
+      }
+      o.misbehave = value;
     } else if (flag == "--auth") {
       o.auth = value;
     } else if (flag == "--log-level") {
@@ -212,6 +221,19 @@ class Connection final : public dataplane::ControlPlane {
 
   absl::Status ReadRequest(tls::Connection& tls);
   absl::Status ConfigureNetwork();
+  // Test hooks for the client's failure handling (--misbehave).
+  void Misbehave() {
+    log_.Warning("misbehaving on purpose: %s", options_.misbehave);
+    if (options_.misbehave == "abort") {
+      Apply(sstp_->Abort(proto::StatusCode::kValueNotSupported));
+    } else if (options_.misbehave == "garbage") {
+      const uint8_t bad_version[] = {0x11, 0x01, 0x00, 0x08, 0x00, 0x08, 0x00, 0x00};
+      (void)engine_->SendSstp(bad_version);
+    } else if (options_.misbehave == "silent") {
+      silent_ = true;
+      engine_->Stop();  // No more reads or writes; the TCP socket stays open.
+    }
+  }
   void Apply(proto::Actions actions);
   void Apply(ppp::PppServer::Actions actions);
   void Finish(absl::Status status) {
@@ -242,6 +264,8 @@ class Connection final : public dataplane::ControlPlane {
   bool call_connected_ = false;
   std::optional<netlink::Rtnl> rtnl_;
   std::unique_ptr<netlink::NetworkChanges> changes_;
+  std::unique_ptr<uring::Timer> misbehave_timer_;
+  bool silent_ = false;
 };
 
 absl::Status Connection::ReadRequest(tls::Connection& tls) {
@@ -280,6 +304,7 @@ absl::Status Connection::Serve(int fd, const tls::ServerContext& tls_context, in
   engine_options.socket_fd = fd;
   engine_options.codec = codec_.get();
   engine_options.mtu = 1500;
+  engine_options.peer_name = "client";
   ASSIGN_OR_RETURN(engine_, dataplane::Engine::Create(*ring_, engine_options, *this, log_));
 
   const std::string& p = options_.personality;
@@ -347,6 +372,12 @@ absl::Status Connection::Serve(int fd, const tls::ServerContext& tls_context, in
     engine_->Flush();
     ASSIGN_OR_RETURN(int n, ring_->RunOnce(1, std::nullopt));
     (void)n;
+    if (silent_ && engine_->stopped()) {
+      // Keep the connection open and say nothing until told to stop.
+      pollfd p{stop_fd, POLLIN, 0};
+      poll(&p, 1, -1);
+      break;
+    }
   }
   engine_->Stop();
   for (int i = 0; i < 1000 && !engine_->stopped(); ++i) {
@@ -444,6 +475,10 @@ absl::Status Connection::ConfigureNetwork() {
   RETURN_IF_ERROR(changes_->SetLinkUp(ifindex));
   RETURN_IF_ERROR(engine_->AttachTun(tun_fd));
   log_.Notice("tunnel up: %s peer %s", options_.server_ip, options_.client_ip);
+  if (!options_.misbehave.empty()) {
+    misbehave_timer_ = std::make_unique<uring::Timer>(*ring_, [this] { Misbehave(); });
+    misbehave_timer_->Arm(absl::Seconds(3));
+  }
   return absl::OkStatus();
 }
 

@@ -252,7 +252,7 @@ void Engine::OnSend(int32_t res) {
   send_inflight_ = false;
   if (stopping_ || failed_) return;
   if (res < 0) {
-    Fail(ErrnoStatus(-res, "send to server"));
+    Fail(ErrnoStatus(-res, absl::StrCat("send to ", options_.peer_name)));
     return;
   }
   // Advance past what went out; a short send resumes mid-iovec.
@@ -311,11 +311,11 @@ void Engine::OnReceive(int32_t res) {
   receive_inflight_ = false;
   if (stopping_ || failed_) return;
   if (res == 0) {
-    Fail(absl::UnavailableError("the server closed the TCP connection"));
+    Fail(absl::UnavailableError(absl::StrCat("the ", options_.peer_name, " closed the TCP connection")));
     return;
   }
   if (res < 0) {
-    Fail(ErrnoStatus(-res, "receive from server"));
+    Fail(ErrnoStatus(-res, absl::StrCat("receive from ", options_.peer_name)));
     return;
   }
   ++counters_.socket_receives;
@@ -350,7 +350,8 @@ void Engine::OnReceive(int32_t res) {
   }
   ParseSlot(length);
   if (peer_closed_ && !failed_) {
-    Fail(absl::CancelledError("the server closed the TLS session (close_notify)"));
+    Fail(absl::CancelledError(
+        absl::StrCat("the ", options_.peer_name, " closed the TLS session (close_notify)")));
   }
 }
 

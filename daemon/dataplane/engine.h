@@ -90,6 +90,7 @@ struct EngineOptions {
   size_t max_batch_bytes = 64 * 1024;  // Per socket send.
   size_t max_pending_bytes = 512 * 1024;  // Beyond this, TUN reads pause.
   uint16_t buffer_group = 1;
+  const char* peer_name = "server";  // In messages: "the server closed ...".
 };
 
 struct Counters {

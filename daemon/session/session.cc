@@ -302,8 +302,17 @@ void Session::Impl::OnPppFrame(uint16_t protocol, absl::Span<const uint8_t> info
 
 void Session::Impl::OnTransportClosed(absl::Status reason) {
   log_.Info("connection closed: %s", std::string(reason.message()));
-  Apply(sstp_->OnTransportClosed());
   // While stopping, the server closing the connection is the expected end.
+  // While the call is being torn down (abort or disconnect in progress) the
+  // SSTP state machine's reason is the real one; otherwise the transport's
+  // reason is more precise than its "transport closed".
+  const proto::CallState state = sstp_->state();
+  const bool call_ending = state != proto::CallState::kClientCallDisconnected &&
+                           state != proto::CallState::kClientConnectRequestSent &&
+                           state != proto::CallState::kClientConnectAckReceived &&
+                           state != proto::CallState::kClientCallConnected;
+  if (!call_ending) Finish(stopping_ ? absl::OkStatus() : reason);
+  Apply(sstp_->OnTransportClosed());
   Finish(stopping_ ? absl::OkStatus() : reason);
 }
 
@@ -342,8 +351,14 @@ void Session::Impl::Apply(proto::Actions actions) {
         }
       }
     } else if (auto* a = std::get_if<proto::CallEnded>(&action)) {
-      if (!a->reason.ok()) log_.Error("%s", std::string(a->reason.message()));
-      Finish(a->reason);
+      absl::Status reason = a->reason;
+      // An orderly disconnect the user did not ask for is still a lost
+      // tunnel: report it as a failure so that reconnect takes over.
+      if (reason.ok() && a->by_peer && !stopping_) {
+        reason = absl::UnavailableError("the server disconnected the call");
+      }
+      if (!reason.ok()) log_.Error("%s", std::string(reason.message()));
+      Finish(reason);
     }
   }
 }

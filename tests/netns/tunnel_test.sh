@@ -10,7 +10,13 @@
 #                  SIGTERM takes it down and nothing is left behind;
 #                  badpass: the client exits 3 naming the failure;
 #                  badca / badname / badpin: the client exits 4;
-#                  mismatch: no common method, the client exits 1 saying so.
+#                  mismatch: no common method, the client exits 1 saying so;
+#                  noserver: nothing listens, the client exits 1 naming it;
+#                  serverstop: the server is stopped mid-session (SIGTERM:
+#                  its CALL_DISCONNECT); the client exits 1, cleans up;
+#                  abort / garbage / silent: the server misbehaves mid-session
+#                  (CALL_ABORT; a packet with a bad SSTP version; silence, so
+#                  the client's hello timer must fire); exit 1, clean up.
 #     SERVER_AUTH  the server's --auth list (default: the personality's)
 #
 # Exit 0 on success, 1 on failure, 77 (skip) when not root.
@@ -40,7 +46,7 @@ cleanup() {
   [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   ip netns del "$srv" 2>/dev/null
   ip netns del "$cli" 2>/dev/null
-  rm -rf "$work"
+  [[ -n ${KEEP:-} ]] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -87,26 +93,32 @@ interface = sstp-t0
 routes = 10.99.0.0/16
 [connection]
 reconnect = no
+$([[ $expect == silent ]] && echo "hello-interval = 2s")
 CONF
 
+if [[ $expect != noserver ]]; then
 ip netns exec "$srv" "$build/tools/sstp-test-server" --listen 10.77.0.1:443 \
   --cert "$work/pki/server.pem" --key "$work/pki/server.key" --users "$work/users" \
-  --personality "$personality" ${server_auth:+--auth "$server_auth"} --tun sstps-t0 --once --log-level info >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 50); do grep -q READY "$work/server.log" && break; sleep 0.1; done
-grep -q READY "$work/server.log" || fail "server did not start"
+  --personality "$personality" ${server_auth:+--auth "$server_auth"} \
+  $(case $expect in abort | garbage | silent) echo "--misbehave $expect" ;; esac) --tun sstps-t0 --once --log-level info >"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 50); do grep -q READY "$work/server.log" && break; sleep 0.1; done
+  grep -q READY "$work/server.log" || fail "server did not start"
+fi
 
 ip netns exec "$cli" "$build/daemon/sstp-ktls" up "$work/client.conf" --log-level info \
   >"$work/client.log" 2>&1 &
 client_pid=$!
 
-if [[ $expect != up ]]; then
+midsession=0
+case $expect in serverstop | abort | garbage | silent) midsession=1 ;; esac
+if [[ $expect != up && $midsession -eq 0 ]]; then
   wait "$client_pid"
   rc=$?
   client_pid=""
   case $expect in
     badpass) want=3 ;;
-    mismatch) want=1 ;;
+    mismatch | noserver) want=1 ;;
     *) want=4 ;;
   esac
   [[ $rc -eq $want ]] || fail "client exit code $rc, want $want"
@@ -118,9 +130,35 @@ fi
 
 for _ in $(seq 100); do grep -q "notice: connected" "$work/client.log" && break; sleep 0.1; done
 grep -q "notice: connected" "$work/client.log" || fail "tunnel did not come up"
-ip -n "$cli" route show | grep -q "10.99.0.0/16 dev sstp-t0" || fail "profile route missing"
+ip -n "$cli" route show | grep "10.99.0.0/16 dev sstp-t0" >/dev/null || fail "profile route missing"
 
 ip netns exec "$cli" ping -c 3 -i 0.2 -W 2 192.168.90.1 >/dev/null || fail "IPv4 ping"
+
+if [[ $midsession -eq 1 ]]; then
+  if [[ $expect == serverstop ]]; then
+    kill -TERM "$server_pid"
+    wait "$server_pid"
+    server_pid=""
+  fi
+  for _ in $(seq 150); do kill -0 "$client_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$client_pid" 2>/dev/null && fail "client still running 15 s after the server misbehaved"
+  wait "$client_pid"
+  rc=$?
+  client_pid=""
+  [[ $rc -eq 1 ]] || fail "client exit code $rc, want 1"
+  case $expect in
+    serverstop) reason="disconnected the call" ;;
+    abort) reason="abort" ;;
+    garbage) reason="SSTP framing" ;;
+    silent) reason="silent" ;;
+  esac
+  grep "session ended" "$work/client.log" | grep -i "$reason" >/dev/null || fail "reason does not mention '$reason'"
+  ip -n "$cli" link show sstp-t0 >/dev/null 2>&1 && fail "TUN left behind"
+  ip -n "$cli" route show | grep sstp-t0 && fail "route left behind"
+  grep -E "session ended" "$work/client.log" | head -1
+  echo "PASS ($personality, $methods, $expect)"
+  exit 0
+fi
 if grep -q "IPv6CP: up" "$work/client.log"; then
   server_ll=$(ip -n "$srv" -6 addr show dev sstps-t0 scope link | awk '/inet6/{print $2}' | cut -d/ -f1)
   ip netns exec "$cli" ping -6 -c 3 -i 0.2 -W 2 "$server_ll%sstp-t0" >/dev/null || fail "IPv6 ping"
@@ -191,7 +229,7 @@ rc=$?
 client_pid=""
 [[ $rc -eq 0 ]] || fail "client exit code $rc after SIGTERM"
 ip -n "$cli" link show sstp-t0 >/dev/null 2>&1 && fail "TUN left behind"
-ip -n "$cli" route show | grep -q sstp-t0 && fail "route left behind"
+ip -n "$cli" route show | grep sstp-t0 && fail "route left behind"
 [[ $(ip -n "$cli" -4 addr show | grep -c inet) -eq 2 ]] || fail "address left behind"
 if [[ ${DEMO:-0} == 1 ]]; then
   grep -E "disconnecting|Terminate|CALL_DISCONNECT|undone|disconnected" "$work/client.log" | sed 's/^/  /'
