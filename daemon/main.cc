@@ -3,7 +3,7 @@
 // outcome to the documented exit codes (README.md).
 #include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -18,6 +19,7 @@
 #include "daemon/config/profile.h"
 #include "daemon/exit_codes.h"
 #include "daemon/selftest.h"
+#include "daemon/control/control.h"
 #include "daemon/session/session.h"
 #include "base/log.h"
 #include "base/secret.h"
@@ -68,8 +70,8 @@ absl::StatusOr<SecretString> ReadPassword(const config::Profile& profile) {
 }
 
 // Sleeps `delay`, or less if a stop signal arrives; true if one did.
-bool WaitOrStop(int signal_fd, absl::Duration delay) {
-  pollfd p{signal_fd, POLLIN, 0};
+bool WaitOrStop(int stop_fd, absl::Duration delay) {
+  pollfd p{stop_fd, POLLIN, 0};
   return poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(delay))) > 0;
 }
 
@@ -93,20 +95,40 @@ int RunUp(const std::vector<std::string>& args) {
     log.Error("%s", std::string(password.status().message()));
     return kExitUsage;
   }
-  // SIGINT and SIGTERM become an orderly disconnect, read through a signalfd.
+  // Stop requests (SIGINT, SIGTERM, `sstp-ktls down`) all become one
+  // eventfd that the session reads on its ring.
+  UniqueFd stop_event(eventfd(0, EFD_CLOEXEC));
+  UniqueFd status_request(eventfd(0, EFD_CLOEXEC));  // Blocking: read on the ring.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
-  sigprocmask(SIG_BLOCK, &signals, nullptr);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // Inherited by every thread.
   signal(SIGPIPE, SIG_IGN);
-  UniqueFd signal_fd(signalfd(-1, &signals, SFD_CLOEXEC));
+  std::thread([signals, fd = stop_event.get()] {
+    while (true) {
+      int signo = 0;
+      if (sigwait(&signals, &signo) == 0) {
+        const uint64_t one = 1;
+        (void)!write(fd, &one, sizeof(one));
+      }
+    }
+  }).detach();
+
+  control::StatusBoard board;
+  absl::StatusOr<std::unique_ptr<control::ControlServer>> control_server =
+      control::ControlServer::Start(control::ControlSocketPath(profile->name), stop_event.get(),
+                                    status_request.get(), &board, log);
+  if (!control_server.ok()) {
+    log.Error("%s", std::string(control_server.status().message()));
+    return kExitFailure;
+  }
 
   const config::ConnectionSection& c = profile->connection;
   absl::Duration delay = c.reconnect_delay;
   for (int attempt = 1;; ++attempt) {
     session::Session session(*profile, *password, log);
-    const session::Outcome outcome = session.Run(signal_fd.get());
+    const session::Outcome outcome = session.Run(stop_event.get(), status_request.get(), &board);
     if (outcome.status.ok()) {
       log.Notice("disconnected");
       return kExitOk;
@@ -119,9 +141,43 @@ int RunUp(const std::vector<std::string>& args) {
     }
     if (outcome.was_connected) delay = c.reconnect_delay;  // A fresh failure.
     log.Notice("reconnecting in %s (attempt %d)", absl::FormatDuration(delay), attempt + 1);
-    if (WaitOrStop(signal_fd.get(), delay)) return kExitOk;
+    control::StatusSnapshot waiting = board.Latest();
+    waiting.phase = "reconnecting";
+    board.Publish(waiting);
+    if (WaitOrStop(stop_event.get(), delay)) return kExitOk;
     delay = std::min(delay * 2, c.reconnect_max_delay);
   }
+}
+
+// The profile's name from a path or a bare name: "/etc/x/office.conf" and
+// "office" both name the daemon of profile "office".
+std::string ProfileNameOf(absl::string_view arg) {
+  const size_t slash = arg.rfind('/');
+  absl::string_view base = slash == absl::string_view::npos ? arg : arg.substr(slash + 1);
+  if (base.size() > 5 && base.substr(base.size() - 5) == ".conf") base.remove_suffix(5);
+  return std::string(base);
+}
+
+int RunControlCommand(const std::string& profile, absl::string_view command) {
+  absl::StatusOr<std::string> reply = control::SendControlCommand(
+      control::ControlSocketPath(ProfileNameOf(profile)), command, absl::Seconds(5));
+  if (!reply.ok()) {
+    std::fprintf(stderr, "sstp-ktls: %s\n", std::string(reply.status().message()).c_str());
+    return kExitFailure;
+  }
+  std::fputs(reply->c_str(), stdout);
+  return kExitOk;
+}
+
+int RunStatus(const std::vector<std::string>& args) {
+  if (args.size() == 1) return RunControlCommand(args[0], "status");
+  if (args.size() == 2 && args[1] == "--json") return RunControlCommand(args[0], "status-json");
+  return Usage(stderr);
+}
+
+int RunDown(const std::vector<std::string>& args) {
+  if (args.size() != 1) return Usage(stderr);
+  return RunControlCommand(args[0], "down");
 }
 
 int RunSelfTestCommand(const std::vector<std::string>& args) {
@@ -143,6 +199,9 @@ int RunHelp(const std::vector<std::string>&) {
 const Command kCommands[] = {
     {"up", "PROFILE [--log-level L]", "bring the tunnel up; SIGINT/SIGTERM take it down",
      RunUp},
+    {"status", "PROFILE [--json]", "show a running tunnel: state, TLS, addresses, traffic",
+     RunStatus},
+    {"down", "PROFILE", "take a running tunnel down in order", RunDown},
     {"check", "PROFILE", "validate a profile and print it with all defaults", RunCheck},
     {"selftest", "", "run the published test vectors through this build", RunSelfTestCommand},
     {"version", "", "print the version", RunVersion},
@@ -153,7 +212,7 @@ int Usage(FILE* out) {
   std::fprintf(out, "usage: sstp-ktls COMMAND [ARGS]\n\ncommands:\n");
   for (const Command& c : kCommands) {
     const std::string synopsis = std::string(c.name) + (*c.arguments ? " " : "") + c.arguments;
-    std::fprintf(out, "  %-24s %s\n", synopsis.c_str(), c.help);
+    std::fprintf(out, "  %-28s %s\n", synopsis.c_str(), c.help);
   }
   return out == stdout ? kExitOk : kExitUsage;
 }

@@ -85,8 +85,8 @@ class Session::Impl final : public dataplane::ControlPlane {
   Impl(const config::Profile& profile, SecretString password, Logger log)
       : profile_(profile), password_(std::move(password)), log_(std::move(log)) {}
 
-  Outcome Run(int stop_fd);
-  StatusSnapshot status() const;
+  Outcome Run(int stop_fd, int status_request_fd, control::StatusBoard* board);
+  control::StatusSnapshot status() const;
 
   // dataplane::ControlPlane
   void OnSstpControl(absl::Span<const uint8_t> packet) override { Apply(sstp_->OnPacket(packet)); }
@@ -99,7 +99,7 @@ class Session::Impl final : public dataplane::ControlPlane {
   void OnTransportClosed(absl::Status reason) override;
 
  private:
-  // A Completion that reads the stop fd (signalfd/eventfd) on the ring.
+  // A Completion that reads the stop eventfd on the ring.
   struct StopReader final : uring::Completion {
     Impl* impl;
     std::array<uint8_t, 128> buffer;
@@ -108,6 +108,26 @@ class Session::Impl final : public dataplane::ControlPlane {
       if (res >= 0) impl->RequestStop("stop requested");
     }
   };
+  // Reads the status-request eventfd: publish a snapshot, read again.
+  struct StatusReader final : uring::Completion {
+    Impl* impl;
+    uint64_t value = 0;
+    void OnComplete(int32_t res, uint32_t) override {
+      impl->status_read_inflight_ = false;
+      if (res < 0) return;
+      impl->Publish();
+      impl->ArmStatusReader();
+    }
+  };
+  void ArmStatusReader() {
+    if (status_request_fd_ < 0 || finished_) return;
+    io_uring_prep_read(ring_->NextSqe(&status_reader_), status_request_fd_, &status_reader_.value,
+                       sizeof(status_reader_.value), 0);
+    status_read_inflight_ = true;
+  }
+  void Publish() {
+    if (board_ != nullptr) board_->Publish(status());
+  }
 
   absl::Status Connect();
   absl::Status StartCall();
@@ -147,6 +167,10 @@ class Session::Impl final : public dataplane::ControlPlane {
   StopReader stop_reader_;
   bool stop_read_inflight_ = false;
   int stop_fd_ = -1;
+  StatusReader status_reader_;
+  bool status_read_inflight_ = false;
+  int status_request_fd_ = -1;
+  control::StatusBoard* board_ = nullptr;
 
   std::optional<ppp::Ipv4Up> ipv4_;
   std::optional<ppp::Ipv6Up> ipv6_;
@@ -159,11 +183,16 @@ class Session::Impl final : public dataplane::ControlPlane {
 Session::Session(const config::Profile& profile, SecretString password, Logger log)
     : impl_(std::make_unique<Impl>(profile, std::move(password), std::move(log))) {}
 Session::~Session() = default;
-Outcome Session::Run(int stop_fd) { return impl_->Run(stop_fd); }
-StatusSnapshot Session::status() const { return impl_->status(); }
+Outcome Session::Run(int stop_fd, int status_request_fd, control::StatusBoard* board) {
+  return impl_->Run(stop_fd, status_request_fd, board);
+}
+control::StatusSnapshot Session::status() const { return impl_->status(); }
 
-Outcome Session::Impl::Run(int stop_fd) {
+Outcome Session::Impl::Run(int stop_fd, int status_request_fd, control::StatusBoard* board) {
   stop_fd_ = stop_fd;
+  status_request_fd_ = status_request_fd;
+  board_ = board;
+  Publish();
   if (absl::Status s = Connect(); !s.ok()) {
     Finish(s);
   } else if (absl::Status s = StartCall(); !s.ok()) {
@@ -172,6 +201,7 @@ Outcome Session::Impl::Run(int stop_fd) {
     Loop();
   }
   Teardown();
+  Publish();
   return outcome_;
 }
 
@@ -251,6 +281,8 @@ absl::Status Session::Impl::StartCall() {
                        stop_reader_.buffer.size(), 0);
     stop_read_inflight_ = true;
   }
+  status_reader_.impl = this;
+  ArmStatusReader();
   engine_->Start();
   Apply(sstp_->Start());
   return absl::OkStatus();
@@ -491,9 +523,12 @@ void Session::Impl::Teardown() {
     for (auto& [id, timer] : *timers) timer->Cancel();
   }
   if (shutdown_timer_) shutdown_timer_->Cancel();
-  if (ring_ && stop_read_inflight_) {
-    io_uring_prep_cancel_fd(ring_->NextSqe(nullptr), stop_fd_, 0);
-    for (int i = 0; i < 100 && stop_read_inflight_; ++i) {
+  if (ring_ && (stop_read_inflight_ || status_read_inflight_)) {
+    if (stop_read_inflight_) io_uring_prep_cancel_fd(ring_->NextSqe(nullptr), stop_fd_, 0);
+    if (status_read_inflight_) {
+      io_uring_prep_cancel_fd(ring_->NextSqe(nullptr), status_request_fd_, 0);
+    }
+    for (int i = 0; i < 100 && (stop_read_inflight_ || status_read_inflight_); ++i) {
       if (!ring_->RunOnce(1, absl::Milliseconds(10)).ok()) break;
     }
   }
@@ -509,8 +544,9 @@ void Session::Impl::Teardown() {
   phase_ = "down";
 }
 
-StatusSnapshot Session::Impl::status() const {
-  StatusSnapshot s;
+control::StatusSnapshot Session::Impl::status() const {
+  control::StatusSnapshot s;
+  s.profile = profile_.name;
   s.phase = phase_;
   s.server = absl::StrCat(profile_.server.host, ":", profile_.server.port);
   if (tls_) {

@@ -25,6 +25,7 @@
 #include "base/log.h"
 #include "base/secret.h"
 #include "daemon/config/profile.h"
+#include "daemon/control/status.h"
 
 namespace sstp::session {
 
@@ -37,34 +38,18 @@ struct Outcome {
   bool was_connected = false;  // CALL_CONNECTED was reached.
 };
 
-// What `sstp-ktls status` shows.
-struct StatusSnapshot {
-  std::string phase;
-  std::string server;
-  std::string tls_version;
-  std::string tls_cipher;
-  std::string record_layer;  // "user space (OpenSSL)" or "kernel".
-  std::string auth_method;
-  std::string interface;
-  std::vector<std::string> addresses;
-  std::vector<std::string> routes;
-  std::vector<std::string> dns;
-  uint64_t tx_packets = 0, tx_bytes = 0, rx_packets = 0, rx_bytes = 0;
-  absl::Duration uptime;
-  std::string last_error;
-};
-
 class Session {
  public:
   Session(const config::Profile& profile, SecretString password, Logger log);
   ~Session();
 
-  // Runs one connection. `stop_fd` (a signalfd or eventfd) becoming readable
-  // asks for an orderly disconnect. Leaves no route, address or TUN behind,
-  // whatever the outcome.
-  Outcome Run(int stop_fd);
+  // Runs one connection. `stop_fd` (an eventfd) becoming readable asks for
+  // an orderly disconnect; `status_request_fd` (an eventfd, or -1) becoming
+  // readable asks for a fresh snapshot on `board` (which may be null).
+  // Leaves no route, address or TUN behind, whatever the outcome.
+  Outcome Run(int stop_fd, int status_request_fd = -1, control::StatusBoard* board = nullptr);
 
-  StatusSnapshot status() const;
+  control::StatusSnapshot status() const;
 
  private:
   class Impl;

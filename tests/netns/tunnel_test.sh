@@ -38,6 +38,7 @@ tag="sk$$"
 srv="$tag-srv"
 cli="$tag-cli"
 work=$(mktemp -d)
+export SSTP_KTLS_RUN_DIR="$work/run"  # The control socket lives here.
 server_pid=""
 client_pid=""
 
@@ -207,7 +208,19 @@ PY
 transfer "$srv" 192.168.90.1 "$cli" 16
 transfer "$cli" 192.168.90.2 "$srv" 16
 
+status=$("$build/daemon/sstp-ktls" status "$work/client.conf") || fail "sstp-ktls status failed"
+grep "state:        connected" <<<"$status" >/dev/null || fail "status does not say connected: $status"
+grep "addresses:    192.168.90.2" <<<"$status" >/dev/null || fail "status lacks the address: $status"
+rx=$(sed -n 's/^received: *\([0-9]*\) packets.*/\1/p' <<<"$status")
+[[ ${rx:-0} -gt 1000 ]] || fail "status counts only ${rx:-0} packets received after 16 MiB"
+json=$("$build/daemon/sstp-ktls" status "$work/client.conf" --json) || fail "status --json failed"
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["state"]=="connected" and d["tx_bytes"]>16e6, d' "$json" \
+  || fail "status --json is not the truth: $json"
+
 if [[ ${DEMO:-0} == 1 ]]; then
+  echo
+  echo "--- sstp-ktls status (from the control socket of the running daemon)"
+  sed 's/^/  /' <<<"$status"
   echo
   echo "--- client log (sstp-ktls up, --log-level info), key lines:"
   grep -E "TLS handshake|SSTP .*->|authentication method|authenticated|CALL_CONNECTED|IPCP: up|IPv6CP: up|DNS|connected:" \
@@ -220,14 +233,21 @@ if [[ ${DEMO:-0} == 1 ]]; then
   echo "--- routes through the tunnel"
   ip -n "$cli" route show dev sstp-t0 | sed 's/^/  /'
   echo
-  echo "--- SIGTERM: orderly disconnect and cleanup"
+  echo "--- sstp-ktls down: orderly disconnect and cleanup"
 fi
 
-kill -TERM "$client_pid"
+# Take it down: `sstp-ktls down` for windows, SIGTERM for the others, so
+# both paths are covered.
+if [[ $personality == windows ]]; then
+  "$build/daemon/sstp-ktls" down "$work/client.conf" >/dev/null || fail "sstp-ktls down failed"
+else
+  kill -TERM "$client_pid"
+fi
 wait "$client_pid"
 rc=$?
 client_pid=""
-[[ $rc -eq 0 ]] || fail "client exit code $rc after SIGTERM"
+[[ $rc -eq 0 ]] || fail "client exit code $rc after the stop request"
+[[ -e $SSTP_KTLS_RUN_DIR/client.sock ]] && fail "control socket left behind"
 ip -n "$cli" link show sstp-t0 >/dev/null 2>&1 && fail "TUN left behind"
 ip -n "$cli" route show | grep sstp-t0 && fail "route left behind"
 [[ $(ip -n "$cli" -4 addr show | grep -c inet) -eq 2 ]] || fail "address left behind"

@@ -1,0 +1,104 @@
+#include "daemon/control/status.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace sstp::control {
+namespace {
+
+std::string JsonString(absl::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppend(&out, "\\u00", c < 0x10 ? "0" : "", absl::Hex(c));
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string JsonList(const std::vector<std::string>& items) {
+  std::vector<std::string> quoted;
+  for (const std::string& i : items) quoted.push_back(JsonString(i));
+  return absl::StrCat("[", absl::StrJoin(quoted, ","), "]");
+}
+
+std::string OrNone(const std::string& s) { return s.empty() ? "-" : s; }
+
+}  // namespace
+
+std::string FormatStatus(const StatusSnapshot& s) {
+  std::string out;
+  absl::StrAppend(&out, "profile:      ", s.profile, "\n");
+  absl::StrAppend(&out, "state:        ", s.phase, "\n");
+  absl::StrAppend(&out, "server:       ", OrNone(s.server), "\n");
+  absl::StrAppend(&out, "tls:          ", OrNone(s.tls_version), " ", s.tls_cipher, "\n");
+  absl::StrAppend(&out, "record layer: ", OrNone(s.record_layer), "\n");
+  absl::StrAppend(&out, "auth:         ", OrNone(s.auth_method), "\n");
+  absl::StrAppend(&out, "interface:    ", OrNone(s.interface), "\n");
+  absl::StrAppend(&out, "addresses:    ", s.addresses.empty() ? "-" : absl::StrJoin(s.addresses, ", "), "\n");
+  absl::StrAppend(&out, "dns offered:  ", s.dns.empty() ? "-" : absl::StrJoin(s.dns, ", "), "\n");
+  absl::StrAppend(&out, "sent:         ", s.tx_packets, " packets, ", s.tx_bytes, " bytes\n");
+  absl::StrAppend(&out, "received:     ", s.rx_packets, " packets, ", s.rx_bytes, " bytes\n");
+  absl::StrAppend(&out, "uptime:       ", absl::FormatDuration(absl::Trunc(s.uptime, absl::Seconds(1))), "\n");
+  absl::StrAppend(&out, "changes:      ", s.routes.empty() ? "-" : "", "\n");
+  for (const std::string& r : s.routes) absl::StrAppend(&out, "  ", r, "\n");
+  if (!s.last_error.empty()) absl::StrAppend(&out, "last error:   ", s.last_error, "\n");
+  return out;
+}
+
+std::string FormatStatusJson(const StatusSnapshot& s) {
+  return absl::StrCat(
+      "{\"profile\":", JsonString(s.profile), ",\"state\":", JsonString(s.phase),
+      ",\"server\":", JsonString(s.server), ",\"tls_version\":", JsonString(s.tls_version),
+      ",\"tls_cipher\":", JsonString(s.tls_cipher), ",\"record_layer\":", JsonString(s.record_layer),
+      ",\"auth_method\":", JsonString(s.auth_method), ",\"interface\":", JsonString(s.interface),
+      ",\"addresses\":", JsonList(s.addresses), ",\"changes\":", JsonList(s.routes),
+      ",\"dns\":", JsonList(s.dns), ",\"tx_packets\":", s.tx_packets, ",\"tx_bytes\":", s.tx_bytes,
+      ",\"rx_packets\":", s.rx_packets, ",\"rx_bytes\":", s.rx_bytes,
+      ",\"uptime_seconds\":", absl::ToInt64Seconds(s.uptime), ",\"last_error\":", JsonString(s.last_error),
+      "}\n");
+}
+
+void StatusBoard::Publish(StatusSnapshot snapshot) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    snapshot_ = std::move(snapshot);
+    ++generation_;
+  }
+  changed_.notify_all();
+}
+
+StatusSnapshot StatusBoard::Latest() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return snapshot_;
+}
+
+uint64_t StatusBoard::generation() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return generation_;
+}
+
+StatusSnapshot StatusBoard::WaitNewer(uint64_t generation, absl::Duration timeout) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait_for(lock, std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)),
+                    [&] { return generation_ > generation; });
+  return snapshot_;
+}
+
+}  // namespace sstp::control
