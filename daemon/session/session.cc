@@ -18,6 +18,7 @@
 #include "daemon/dataplane/engine.h"
 #include "daemon/ppp/client.h"
 #include "daemon/ppp/frame.h"
+#include "daemon/session/dns.h"
 #include "daemon/session/transport.h"
 #include "daemon/sstp/client.h"
 #include "daemon/sstp/http.h"
@@ -178,6 +179,7 @@ class Session::Impl final : public dataplane::ControlPlane {
   std::optional<netlink::Rtnl> rtnl_;
   std::unique_ptr<netlink::NetworkChanges> changes_;
   std::vector<std::string> dns_;
+  std::unique_ptr<DnsConfigurator> dns_config_;
 };
 
 Session::Session(const config::Profile& profile, SecretString password, Logger log)
@@ -497,11 +499,14 @@ absl::Status Session::Impl::ConfigureNetwork() {
     if (ipv4_) RETURN_IF_ERROR(changes_->AddSplitDefaultRoute(AF_INET, ifindex));
     if (ipv6_) RETURN_IF_ERROR(changes_->AddSplitDefaultRoute(AF_INET6, ifindex));
   }
-  if (!dns_.empty()) {
-    // Applying DNS (systemd-resolved / resolvconf) is not implemented yet:
-    // say so rather than pretend.
-    log_.Notice("DNS servers offered: %s (not applied: DNS configuration is not implemented yet)",
-                absl::StrJoin(dns_, ", "));
+  if (profile_.network.dns && !dns_.empty()) {
+    dns_config_ = std::make_unique<DnsConfigurator>(log_);
+    // A tunnel without the server's DNS still carries traffic: warn, go on.
+    if (absl::Status s = dns_config_->Apply(name, dns_, profile_.network.default_route); !s.ok()) {
+      log_.Warning("DNS not applied: %s", std::string(s.message()));
+    }
+  } else if (!dns_.empty()) {
+    log_.Info("DNS servers offered: %s (not applied: dns = no)", absl::StrJoin(dns_, ", "));
   }
   RETURN_IF_ERROR(engine_->AttachTun(tun_fd));
   phase_ = "connected";
@@ -531,6 +536,10 @@ void Session::Impl::Teardown() {
     for (int i = 0; i < 100 && (stop_read_inflight_ || status_read_inflight_); ++i) {
       if (!ring_->RunOnce(1, absl::Milliseconds(10)).ok()) break;
     }
+  }
+  if (dns_config_) {  // Before the interface goes away.
+    if (absl::Status s = dns_config_->Revert(); !s.ok()) log_.Error("%s", std::string(s.message()));
+    dns_config_.reset();
   }
   if (changes_) {
     if (absl::Status s = changes_->Undo(); !s.ok()) log_.Error("%s", std::string(s.message()));

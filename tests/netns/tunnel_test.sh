@@ -39,6 +39,13 @@ srv="$tag-srv"
 cli="$tag-cli"
 work=$(mktemp -d)
 export SSTP_KTLS_RUN_DIR="$work/run"  # The control socket lives here.
+# DNS goes to a stand-in resolvconf that records what it was told, so the
+# machine's real resolver configuration is never touched.
+mkdir -p "$work/bin"
+printf '#!/bin/sh\necho "resolvconf $*" >> "%s/dns.log"\n[ "$1" = -a ] && cat >> "%s/dns.log"\nexit 0\n' \
+  "$work" "$work" >"$work/bin/resolvconf"
+chmod +x "$work/bin/resolvconf"
+export PATH="$work/bin:$PATH" SSTP_KTLS_DNS_BACKEND=resolvconf
 server_pid=""
 client_pid=""
 
@@ -208,6 +215,7 @@ PY
 transfer "$srv" 192.168.90.1 "$cli" 16
 transfer "$cli" 192.168.90.2 "$srv" 16
 
+grep "nameserver 192.168.90.53" "$work/dns.log" >/dev/null || fail "DNS not applied: $(cat "$work/dns.log" 2>&1)"
 status=$("$build/daemon/sstp-ktls" status "$work/client.conf") || fail "sstp-ktls status failed"
 grep "state:        connected" <<<"$status" >/dev/null || fail "status does not say connected: $status"
 grep "addresses:    192.168.90.2" <<<"$status" >/dev/null || fail "status lacks the address: $status"
@@ -248,6 +256,7 @@ rc=$?
 client_pid=""
 [[ $rc -eq 0 ]] || fail "client exit code $rc after the stop request"
 [[ -e $SSTP_KTLS_RUN_DIR/client.sock ]] && fail "control socket left behind"
+grep "resolvconf -d sstp-t0.sstp-ktls" "$work/dns.log" >/dev/null || fail "DNS not reverted"
 ip -n "$cli" link show sstp-t0 >/dev/null 2>&1 && fail "TUN left behind"
 ip -n "$cli" route show | grep sstp-t0 && fail "route left behind"
 [[ $(ip -n "$cli" -4 addr show | grep -c inet) -eq 2 ]] || fail "address left behind"
