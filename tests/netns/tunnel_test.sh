@@ -8,7 +8,7 @@
 #     EXPECT       up (default): the tunnel comes up, ping and a bulk TCP
 #                  transfer pass both ways with the bytes checked, then
 #                  SIGTERM takes it down and nothing is left behind;
-#                  badpass: the client exits 3 naming the failure;
+#                  badpass / baduser: the client exits 3 naming the failure;
 #                  badca / badname / badpin: the client exits 4;
 #                  mismatch: no common method, the client exits 1 saying so;
 #                  noserver: nothing listens, the client exits 1 naming it;
@@ -76,11 +76,13 @@ ip -n "$cli" link set "$tag-b" up
 bash "$src/tools/make-test-pki.sh" "$work/pki" vpn.example.test >/dev/null || fail "make-test-pki.sh"
 printf 'alice correct-horse-42\n' >"$work/users"
 password=correct-horse-42
+user=alice
 ca="$work/pki/ca.pem"
 server_name=vpn.example.test
 pin=""
 case $expect in
   badpass) password=wrong-password ;;
+  baduser) user=mallory ;;
   badca) ca="$work/pki/other-ca.pem" ;;
   badname) server_name=other.example.test ;;
   badpin) pin="pin = sha256:$(printf '%064d' 0)" ;;
@@ -93,7 +95,7 @@ server-name = $server_name
 ca-file = $ca
 $pin
 [auth]
-user = alice
+user = $user
 password = $password
 methods = ${methods//,/, }
 [network]
@@ -125,7 +127,7 @@ if [[ $expect != up && $midsession -eq 0 ]]; then
   rc=$?
   client_pid=""
   case $expect in
-    badpass) want=3 ;;
+    badpass | baduser) want=3 ;;
     mismatch | noserver) want=1 ;;
     *) want=4 ;;
   esac
