@@ -23,8 +23,10 @@ struct TunOptions {
   // The TUN clone device (tuntap.rst); another path only for containers that
   // put it elsewhere, and for tests.
   std::string device_path = "/dev/net/tun";
-  // O_NONBLOCK on the fd (the io_uring data plane wants it).
-  bool non_blocking = true;
+  // O_NONBLOCK on the fd. Off by default: the io_uring data plane reads with
+  // provided buffers and needs a blocking fd, so that an empty queue parks
+  // the read on the ring's poll instead of failing it with EAGAIN.
+  bool non_blocking = false;
   // IFF_MULTI_QUEUE: more queues can be attached with AttachTunQueue, one per
   // data-plane thread.
   bool multi_queue = false;

@@ -19,27 +19,27 @@ using ::testing::StartsWith;
 
 class TunRootTest : public testing::PrivateNetnsTest {};
 
-TEST_F(TunRootTest, CreatesANonBlockingCloseOnExecTun) {
+TEST_F(TunRootTest, CreatesABlockingCloseOnExecTun) {
   absl::StatusOr<Tun> tun = CreateTun("sstp0");
   ASSERT_TRUE(tun.ok()) << tun.status();
   EXPECT_EQ(tun->name, "sstp0");
   absl::StatusOr<int> index = rtnl().LinkIndex("sstp0");
   ASSERT_TRUE(index.ok()) << index.status();
   EXPECT_EQ(tun->ifindex, *index);
-  EXPECT_TRUE(fcntl(tun->fd.get(), F_GETFL) & O_NONBLOCK);
+  EXPECT_FALSE(fcntl(tun->fd.get(), F_GETFL) & O_NONBLOCK);
   EXPECT_TRUE(fcntl(tun->fd.get(), F_GETFD) & FD_CLOEXEC);
+}
+
+TEST_F(TunRootTest, NonBlockingOptionSetsONonblock) {
+  TunOptions options;
+  options.non_blocking = true;
+  absl::StatusOr<Tun> tun = CreateTun("sstp0", options);
+  ASSERT_TRUE(tun.ok()) << tun.status();
+  EXPECT_TRUE(fcntl(tun->fd.get(), F_GETFL) & O_NONBLOCK);
   // Nothing to read yet: the fd does not block.
   char byte;
   EXPECT_EQ(read(tun->fd.get(), &byte, 1), -1);
   EXPECT_EQ(errno, EAGAIN);
-}
-
-TEST_F(TunRootTest, BlockingOptionLeavesONonblockOff) {
-  TunOptions options;
-  options.non_blocking = false;
-  absl::StatusOr<Tun> tun = CreateTun("sstp0", options);
-  ASSERT_TRUE(tun.ok()) << tun.status();
-  EXPECT_FALSE(fcntl(tun->fd.get(), F_GETFL) & O_NONBLOCK);
 }
 
 TEST_F(TunRootTest, KernelTemplateNameIsExpanded) {

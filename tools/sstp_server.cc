@@ -50,15 +50,6 @@
 namespace sstp::testserver {
 namespace {
 
-// The data plane reads the TUN through io_uring with provided buffers: the
-// fd must be blocking, so that an empty queue parks the read on the ring's
-// poll instead of failing it with EAGAIN.
-netlink::TunOptions TunForRing() {
-  netlink::TunOptions options;
-  options.non_blocking = false;
-  return options;
-}
-
 struct Options {
   std::string listen_address = "0.0.0.0";
   uint16_t port = 443;
@@ -454,7 +445,7 @@ absl::Status Connection::ConfigureNetwork() {
   ASSIGN_OR_RETURN(netlink::Rtnl rtnl, netlink::Rtnl::Open());
   rtnl_.emplace(std::move(rtnl));
   changes_ = std::make_unique<netlink::NetworkChanges>(&*rtnl_, log_);
-  ASSIGN_OR_RETURN(netlink::Tun tun, netlink::CreateTun(options_.tun_name, TunForRing()));
+  ASSIGN_OR_RETURN(netlink::Tun tun, netlink::CreateTun(options_.tun_name));
   const int ifindex = tun.ifindex;
   const int tun_fd = tun.fd.get();
   RETURN_IF_ERROR(changes_->AdoptTun(std::move(tun)));

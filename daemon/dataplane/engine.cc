@@ -1,5 +1,6 @@
 #include "daemon/dataplane/engine.h"
 
+#include <fcntl.h>
 #include <linux/tls.h>
 #include <sys/socket.h>
 
@@ -107,6 +108,13 @@ void Engine::Start() {
 
 absl::Status Engine::AttachTun(int tun_fd) {
   if (tun_fd_ >= 0) return absl::FailedPreconditionError("data plane: TUN already attached");
+  // With O_NONBLOCK an empty queue fails the read with EAGAIN instead of
+  // waiting on the ring's poll.
+  const int flags = fcntl(tun_fd, F_GETFL);
+  if (flags < 0) return LastErrnoStatus("data plane: TUN fd");
+  if (flags & O_NONBLOCK) {
+    return absl::InvalidArgumentError("data plane: the TUN fd must be blocking (O_NONBLOCK is set)");
+  }
   ASSIGN_OR_RETURN(tun_buffers_,
                    uring::BufferRing::Create(ring_, options_.buffer_group, options_.tun_buffers,
                                              kHeadroom + static_cast<size_t>(options_.mtu),

@@ -348,6 +348,13 @@ INSTANTIATE_TEST_SUITE_P(RecordLayers, EngineTest, ::testing::Values(false, true
                            return info.param ? "UserSpace" : "KernelStyle";
                          });
 
+TEST_P(EngineTest, RefusesANonBlockingTun) {
+  MakeEngine();
+  fcntl(tun_.get(), F_SETFL, O_NONBLOCK);
+  EXPECT_EQ(engine_->AttachTun(tun_.get()).message(),
+            "data plane: the TUN fd must be blocking (O_NONBLOCK is set)");
+}
+
 TEST(EngineCreateTest, RejectsBadOptions) {
   absl::StatusOr<std::unique_ptr<uring::Ring>> ring = uring::Ring::Create(8);
   ASSERT_TRUE(ring.ok());

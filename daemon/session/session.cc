@@ -32,15 +32,6 @@
 namespace sstp::session {
 namespace {
 
-// The data plane reads the TUN through io_uring with provided buffers: the
-// fd must be blocking, so that an empty queue parks the read on the ring's
-// poll instead of failing it with EAGAIN.
-netlink::TunOptions TunForRing() {
-  netlink::TunOptions options;
-  options.non_blocking = false;
-  return options;
-}
-
 // How long an orderly shutdown may take before the session just closes the
 // connection: LCP Terminate (RFC 1661: 2 x 3 s) plus CALL_DISCONNECT's 5 s.
 constexpr absl::Duration kShutdownBudget = absl::Seconds(12);
@@ -446,7 +437,7 @@ absl::Status Session::Impl::ConfigureNetwork() {
   ASSIGN_OR_RETURN(netlink::Rtnl rtnl, netlink::Rtnl::Open());
   rtnl_.emplace(std::move(rtnl));
   changes_ = std::make_unique<netlink::NetworkChanges>(&*rtnl_, log_);
-  ASSIGN_OR_RETURN(netlink::Tun tun, netlink::CreateTun(profile_.network.interface, TunForRing()));
+  ASSIGN_OR_RETURN(netlink::Tun tun, netlink::CreateTun(profile_.network.interface));
   const int ifindex = tun.ifindex;
   const int tun_fd = tun.fd.get();
   const std::string name = tun.name;
