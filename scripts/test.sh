@@ -4,7 +4,9 @@
 #
 #   1. gcc build with -Werror, all CTest tests (unit, layering, and the
 #      root/namespace tests, which skip with a printed reason when not root);
-#   2. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   2. the unit, CLI and tunnel tests again under AddressSanitizer +
+#      UndefinedBehaviorSanitizer (the tunnels run the sanitized client and
+#      server, so a leak or an error fails the run);
 #   3. every libFuzzer target for FUZZ_SECONDS each (default 60), two at a time.
 #
 # Ends with one line "RESULT: N passed, N failed, N skipped" over all three.
@@ -50,11 +52,11 @@ step "tests"
 run_ctest build build/ctest.log
 
 if [[ ${QUICK:-0} != 1 ]]; then
-  step "unit tests under ASan + UBSan"
+  step "unit, CLI and tunnel tests under ASan + UBSan"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSSTP_SANITIZE=ON >/dev/null
   cmake --build build-asan -j"$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_ctest build-asan build-asan/ctest.log -L unit
+    run_ctest build-asan build-asan/ctest.log -L "unit|cli|netns"
 
   step "fuzzers, ${fuzz_seconds} s each"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
