@@ -136,6 +136,7 @@ int RunUp(const std::vector<std::string>& args) {
     log.Error("session ended: %s", std::string(outcome.status.message()));
     if (outcome.auth_failure) return kExitAuth;        // Retrying cannot help.
     if (outcome.certificate_rejected) return kExitCertificate;
+    if (outcome.feature_missing) return kExitFeature;
     if (!c.reconnect || (c.reconnect_attempts > 0 && attempt >= c.reconnect_attempts)) {
       return kExitFailure;
     }

@@ -223,7 +223,21 @@ absl::Status Session::Impl::Connect() {
     return absl::FailedPreconditionError(
         absl::StrCat("the server sent ", leftover.size(), " bytes before CALL_CONNECT_REQUEST"));
   }
-  // The user-space record layer. (Kernel TLS takes over here in issue 4.)
+  // The record layer. Handing the session to kernel TLS is not built yet:
+  // say so, and refuse `ktls = on` rather than pretend.
+  switch (profile_.tls.ktls) {
+    case config::KtlsMode::kOn:
+      outcome_.feature_missing = true;
+      return absl::UnimplementedError(
+          "ktls = on: this version cannot hand the TLS session to the kernel yet; use ktls = auto "
+          "or off");
+    case config::KtlsMode::kAuto:
+      log_.Info("record layer: user space (OpenSSL); the kernel TLS hand-over is not built yet");
+      break;
+    case config::KtlsMode::kOff:
+      log_.Info("record layer: user space (OpenSSL), as the profile asks (ktls = off)");
+      break;
+  }
   RETURN_IF_ERROR(tls_->SwitchToMemoryBios());
   codec_ = std::make_unique<TlsRecordCodec>(*tls_);
   return absl::OkStatus();

@@ -35,6 +35,7 @@ struct Outcome {
   absl::Status status;
   bool auth_failure = false;   // Wrong password, unknown user: never retry.
   bool certificate_rejected = false;  // TLS verification failed: never retry.
+  bool feature_missing = false;  // A required kernel feature is missing: never retry.
   bool was_connected = false;  // CALL_CONNECTED was reached.
 };
 

@@ -11,6 +11,7 @@
 #                  badpass / baduser: the client exits 3 naming the failure;
 #                  badca / badname / badpin: the client exits 4;
 #                  mismatch: no common method, the client exits 1 saying so;
+#                  ktlson: `ktls = on` cannot be honoured: exit 5 with the reason;
 #                  noserver: nothing listens, the client exits 1 naming it;
 #                  serverstop: the server is stopped mid-session (SIGTERM:
 #                  its CALL_DISCONNECT); the client exits 1, cleans up;
@@ -83,6 +84,7 @@ pin=""
 case $expect in
   badpass) password=wrong-password ;;
   baduser) user=mallory ;;
+  ktlson) pin="ktls = on" ;;
   badca) ca="$work/pki/other-ca.pem" ;;
   badname) server_name=other.example.test ;;
   badpin) pin="pin = sha256:$(printf '%064d' 0)" ;;
@@ -129,6 +131,7 @@ if [[ $expect != up && $midsession -eq 0 ]]; then
   case $expect in
     badpass | baduser) want=3 ;;
     mismatch | noserver) want=1 ;;
+    ktlson) want=5 ;;
     *) want=4 ;;
   esac
   [[ $rc -eq $want ]] || fail "client exit code $rc, want $want"
