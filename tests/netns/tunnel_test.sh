@@ -18,6 +18,8 @@
 #                  abort / garbage / silent: the server misbehaves mid-session
 #                  (CALL_ABORT; a packet with a bad SSTP version; silence, so
 #                  the client's hello timer must fire); exit 1, clean up.
+#                  defroute: as up, with default-route = yes: the /1 pair
+#                  through the tunnel and a host route to the server outside it.
 #     SERVER_AUTH  the server's --auth list (default: the personality's)
 #
 # Exit 0 on success, 1 on failure, 77 (skip) when not root.
@@ -85,6 +87,10 @@ case $expect in
   badpass) password=wrong-password ;;
   baduser) user=mallory ;;
   ktlson) pin="ktls = on" ;;
+esac
+default_route=no
+case $expect in
+  defroute) default_route=yes; expect=up ;;
   badca) ca="$work/pki/other-ca.pem" ;;
   badname) server_name=other.example.test ;;
   badpin) pin="pin = sha256:$(printf '%064d' 0)" ;;
@@ -103,6 +109,7 @@ methods = ${methods//,/, }
 [network]
 interface = sstp-t0
 routes = 10.99.0.0/16
+default-route = $default_route
 [connection]
 reconnect = no
 $([[ $expect == silent ]] && echo "hello-interval = 2s")
@@ -146,6 +153,14 @@ grep -q "notice: connected" "$work/client.log" || fail "tunnel did not come up"
 ip -n "$cli" route show | grep "10.99.0.0/16 dev sstp-t0" >/dev/null || fail "profile route missing"
 
 ip netns exec "$cli" ping -c 3 -i 0.2 -W 2 192.168.90.1 >/dev/null || fail "IPv4 ping"
+if [[ $default_route == yes ]]; then
+  routes=$(ip -n "$cli" route show)
+  grep "^0.0.0.0/1 dev sstp-t0" <<<"$routes" >/dev/null || fail "no 0.0.0.0/1 via the tunnel: $routes"
+  grep "^128.0.0.0/1 dev sstp-t0" <<<"$routes" >/dev/null || fail "no 128.0.0.0/1 via the tunnel: $routes"
+  grep "^10.77.0.1 dev $tag-b" <<<"$routes" >/dev/null || fail "no host route to the server outside the tunnel: $routes"
+  # An address only the default route reaches goes through the tunnel.
+  [[ $(ip -n "$cli" route get 203.0.113.9 | head -1) == *"dev sstp-t0"* ]] || fail "203.0.113.9 not routed via the tunnel"
+fi
 
 if [[ $midsession -eq 1 ]]; then
   if [[ $expect == serverstop ]]; then
@@ -265,6 +280,7 @@ grep "resolvconf -d sstp-t0.sstp-ktls" "$work/dns.log" >/dev/null || fail "DNS n
 ip -n "$cli" link show sstp-t0 >/dev/null 2>&1 && fail "TUN left behind"
 ip -n "$cli" route show | grep sstp-t0 && fail "route left behind"
 [[ $(ip -n "$cli" -4 addr show | grep -c inet) -eq 2 ]] || fail "address left behind"
+[[ $(ip -n "$cli" route show | grep -c .) -eq 1 ]] || fail "routes left behind: $(ip -n "$cli" route show)"
 if [[ ${DEMO:-0} == 1 ]]; then
   grep -E "disconnecting|Terminate|CALL_DISCONNECT|undone|disconnected" "$work/client.log" | sed 's/^/  /'
   echo "  interface after teardown: $(ip -n "$cli" link show sstp-t0 2>&1 | head -1)"
