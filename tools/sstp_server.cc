@@ -82,7 +82,9 @@ constexpr const char kUsage[] =
     "                         (default: the personality's)\n"
     "  --misbehave MODE       3 s after the tunnel is up: abort (CALL_ABORT),\n"
     "                         garbage (a packet with SSTP version 0x11), or\n"
-    "                         silent (stop reading and sending; socket stays open)\n"
+    "                         silent (stop reading and sending; socket stays open),\n"
+    "                         oversized (a 4095-byte data packet: a PPP frame far\n"
+    "                         beyond the client's MRU, carrying a bogus IPv4 packet)\n"
     "  --log-level L          error | warning | notice (default) | info | debug\n"
     "  --once                 serve one connection in the foreground, then exit\n"
     "users file: one 'name password' per line; '#' starts a comment line\n";
@@ -127,8 +129,8 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
     } else if (flag == "--required-sni") {
       o.required_sni = value;
     } else if (flag == "--misbehave") {
-      if (value != "abort" && value != "garbage" && value != "silent") {
-        return absl::InvalidArgumentError("--misbehave wants abort, garbage or silent");
+      if (value != "abort" && value != "garbage" && value != "silent" && value != "oversized") {
+        return absl::InvalidArgumentError("--misbehave wants abort, garbage, silent or oversized");
       }
       o.misbehave = value;
     } else if (flag == "--auth") {
@@ -220,6 +222,13 @@ class Connection final : public dataplane::ControlPlane {
     } else if (options_.misbehave == "garbage") {
       const uint8_t bad_version[] = {0x11, 0x01, 0x00, 0x08, 0x00, 0x08, 0x00, 0x00};
       (void)engine_->SendSstp(bad_version);
+    } else if (options_.misbehave == "oversized") {
+      // The largest SSTP packet there is (MS-SSTP 2.2.1: 4095 bytes), its PPP
+      // frame far beyond the MRU the client asked for; the "IPv4" inside
+      // claims a length it does not have. The client must survive it.
+      std::vector<uint8_t> information(proto::kMaxDataPayload - 4, 0x5a);
+      information[0] = 0x45;
+      (void)engine_->SendPpp(0x0021, information);
     } else if (options_.misbehave == "silent") {
       silent_ = true;
       engine_->Stop();  // No more reads or writes; the TCP socket stays open.

@@ -18,6 +18,8 @@
 #                  abort / garbage / silent: the server misbehaves mid-session
 #                  (CALL_ABORT; a packet with a bad SSTP version; silence, so
 #                  the client's hello timer must fire); exit 1, clean up.
+#                  oversized: as up, but the server sends a 4095-byte packet
+#                  mid-session: the tunnel must stay up and keep working;
 #                  defroute: as up, with default-route = yes: the /1 pair
 #                  through the tunnel and a host route to the server outside it.
 #     SERVER_AUTH  the server's --auth list (default: the personality's)
@@ -89,8 +91,12 @@ case $expect in
   ktlson) pin="ktls = on" ;;
 esac
 default_route=no
+oversized=0
+misbehave=""
+case $expect in abort | garbage | silent | oversized) misbehave=$expect ;; esac
 case $expect in
   defroute) default_route=yes; expect=up ;;
+  oversized) expect=up; oversized=1 ;;
   badca) ca="$work/pki/other-ca.pem" ;;
   badname) server_name=other.example.test ;;
   badpin) pin="pin = sha256:$(printf '%064d' 0)" ;;
@@ -119,7 +125,7 @@ if [[ $expect != noserver ]]; then
 ip netns exec "$srv" "$build/tools/sstp-test-server" --listen 10.77.0.1:443 \
   --cert "$work/pki/server.pem" --key "$work/pki/server.key" --users "$work/users" \
   --personality "$personality" ${server_auth:+--auth "$server_auth"} \
-  $(case $expect in abort | garbage | silent) echo "--misbehave $expect" ;; esac) --tun sstps-t0 --once --log-level info >"$work/server.log" 2>&1 &
+  ${misbehave:+--misbehave $misbehave} --tun sstps-t0 --once --log-level info >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 50); do grep -q READY "$work/server.log" && break; sleep 0.1; done
   grep -q READY "$work/server.log" || fail "server did not start"
@@ -234,6 +240,14 @@ PY
 }
 transfer "$srv" 192.168.90.1 "$cli" 16
 transfer "$cli" 192.168.90.2 "$srv" 16
+if [[ $oversized -eq 1 ]]; then
+  for _ in $(seq 100); do grep "misbehaving on purpose" "$work/server.log" >/dev/null && break; sleep 0.1; done
+  grep "misbehaving on purpose" "$work/server.log" >/dev/null || fail "the server did not misbehave"
+  sleep 0.5
+  kill -0 "$client_pid" 2>/dev/null || fail "the client died on an oversized packet"
+  ip netns exec "$cli" ping -c 3 -i 0.2 -W 2 192.168.90.1 >/dev/null || fail "IPv4 ping after the oversized packet"
+  echo "  survived a 4095-byte packet from the server; ping still passes"
+fi
 
 grep "nameserver 192.168.90.53" "$work/dns.log" >/dev/null || fail "DNS not applied: $(cat "$work/dns.log" 2>&1)"
 status=$("$build/daemon/sstp-ktls" status "$work/client.conf") || fail "sstp-ktls status failed"
