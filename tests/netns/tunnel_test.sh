@@ -158,7 +158,8 @@ for _ in $(seq 100); do grep -q "notice: connected" "$work/client.log" && break;
 grep -q "notice: connected" "$work/client.log" || fail "tunnel did not come up"
 ip -n "$cli" route show | grep "10.99.0.0/16 dev sstp-t0" >/dev/null || fail "profile route missing"
 
-ip netns exec "$cli" ping -c 3 -i 0.2 -W 2 192.168.90.1 >/dev/null || fail "IPv4 ping"
+ip netns exec "$cli" ping -c 3 -i 0.2 -W 2 192.168.90.1 >"$work/ping.out" || fail "IPv4 ping"
+[[ ${DEMO:-0} == 1 ]] && echo "  ping 192.168.90.1 through the tunnel: $(grep 'packets transmitted' "$work/ping.out")"
 if [[ $default_route == yes ]]; then
   routes=$(ip -n "$cli" route show)
   grep "^0.0.0.0/1 dev sstp-t0" <<<"$routes" >/dev/null || fail "no 0.0.0.0/1 via the tunnel: $routes"
@@ -264,7 +265,8 @@ if [[ ${DEMO:-0} == 1 ]]; then
   echo "--- sstp-ktls status (from the control socket of the running daemon)"
   sed 's/^/  /' <<<"$status"
   echo
-  echo "--- client log (sstp-ktls up, --log-level info), key lines:"
+  echo "--- client log (sstp-ktls up, --log-level info), key lines"
+  echo "    (DNS went to a recording stand-in for resolvconf: this machine's resolver is untouched)"
   grep -E "TLS handshake|SSTP .*->|authentication method|authenticated|CALL_CONNECTED|IPCP: up|IPv6CP: up|DNS|connected:" \
     "$work/client.log" | sed 's/^/  /'
   echo
@@ -296,7 +298,7 @@ ip -n "$cli" route show | grep sstp-t0 && fail "route left behind"
 [[ $(ip -n "$cli" -4 addr show | grep -c inet) -eq 2 ]] || fail "address left behind"
 [[ $(ip -n "$cli" route show | grep -c .) -eq 1 ]] || fail "routes left behind: $(ip -n "$cli" route show)"
 if [[ ${DEMO:-0} == 1 ]]; then
-  grep -E "disconnecting|Terminate|CALL_DISCONNECT|undone|disconnected" "$work/client.log" | sed 's/^/  /'
+  grep -E "disconnecting|Terminate|CALL_DISCONNECT|DNS configuration|undone|disconnected" "$work/client.log" | sed 's/^/  /'
   echo "  interface after teardown: $(ip -n "$cli" link show sstp-t0 2>&1 | head -1)"
   echo
 fi
