@@ -21,6 +21,7 @@
 #include "daemon/selftest.h"
 #include "daemon/control/control.h"
 #include "daemon/session/session.h"
+#include "daemon/session/transport.h"
 #include "base/log.h"
 #include "base/secret.h"
 #include "base/unique_fd.h"
@@ -48,25 +49,10 @@ int RunCheck(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-// The password from the profile, or the first line of password-file (a
-// file others can read is refused: it holds a secret).
+// The password from the profile, or from password-file.
 absl::StatusOr<SecretString> ReadPassword(const config::Profile& profile) {
   if (!profile.auth.password.empty()) return profile.auth.password;
-  const std::string& path = profile.auth.password_file;
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    return absl::NotFoundError("password-file " + path + ": " + std::strerror(errno));
-  }
-  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-    return absl::PermissionDeniedError("password-file " + path +
-                                       " is readable by group or others; chmod 600 it");
-  }
-  std::ifstream file(path);
-  std::string line;
-  std::getline(file, line);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.empty()) return absl::InvalidArgumentError("password-file " + path + " is empty");
-  return SecretString(std::move(line));
+  return session::ReadSecretFile(profile.auth.password_file);
 }
 
 // Sleeps `delay`, or less if a stop signal arrives; true if one did.

@@ -201,7 +201,22 @@ Outcome Session::Impl::Run(int stop_fd, int status_request_fd, control::StatusBo
 absl::Status Session::Impl::Connect() {
   const config::ServerSection& server = profile_.server;
   phase_ = "connecting";
-  ASSIGN_OR_RETURN(socket_, ConnectTcp(server.host, server.port, server.connect_timeout, log_));
+  if (server.proxy_host.empty()) {
+    ASSIGN_OR_RETURN(socket_, ConnectTcp(server.host, server.port, server.connect_timeout, log_));
+  } else {
+    // MS-SSTP 4.5: through an HTTP proxy, TLS runs inside its CONNECT tunnel.
+    ASSIGN_OR_RETURN(socket_, ConnectTcp(server.proxy_host, server.proxy_port,
+                                         server.connect_timeout, log_));
+    std::optional<proto::ProxyCredentials> credentials;
+    if (!server.proxy_user.empty()) {
+      ASSIGN_OR_RETURN(SecretString password, ReadSecretFile(server.proxy_password_file));
+      credentials = proto::ProxyCredentials{server.proxy_user, std::move(password)};
+    }
+    RETURN_IF_ERROR(ProxyConnect(socket_.get(), server.host, server.port, credentials,
+                                 server.connect_timeout));
+    log_.Info("HTTP proxy %s:%d opened a tunnel to %s:%d", server.proxy_host, server.proxy_port,
+              server.host, server.port);
+  }
   phase_ = "tls";
   ASSIGN_OR_RETURN(tls_context_, tls::ClientContext::Create(TlsConfig(profile_), log_));
   absl::StatusOr<std::unique_ptr<tls::Connection>> tls = tls_context_->Handshake(socket_.get());

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -59,6 +60,26 @@ int ConnectOne(int fd, const addrinfo* ai, absl::Time deadline) {
 
 }  // namespace
 
+absl::StatusOr<SecretString> ReadSecretFile(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return LastErrnoStatus(absl::StrCat("secret file ", path));
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return LastErrnoStatus(absl::StrCat("secret file ", path));
+  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("secret file ", path, " is readable by group or others; chmod 600 it"));
+  }
+  std::string text(4096, '\0');
+  const ssize_t n = read(fd.get(), text.data(), text.size());
+  if (n < 0) return LastErrnoStatus(absl::StrCat("secret file ", path));
+  text.resize(static_cast<size_t>(n));
+  SecretString all(std::move(text));
+  absl::string_view line = all.reveal().substr(0, all.reveal().find('\n'));
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.empty()) return absl::InvalidArgumentError(absl::StrCat("secret file ", path, " is empty"));
+  return SecretString(std::string(line));
+}
+
 absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port, absl::Duration timeout,
                                     const Logger& log) {
   const absl::Time deadline = absl::Now() + timeout;
@@ -99,6 +120,44 @@ absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port, absl:
   if (result.ok()) return result;
   return absl::UnavailableError(absl::StrCat("cannot connect to ", host, " port ", port, " (",
                                              absl::StrJoin(failures, "; "), ")"));
+}
+
+absl::Status ProxyConnect(int fd, absl::string_view host, uint16_t port,
+                          const std::optional<proto::ProxyCredentials>& credentials,
+                          absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  ASSIGN_OR_RETURN(SecretString request, proto::BuildProxyConnectRequest(host, port, credentials));
+  absl::string_view rest = request.reveal();
+  while (!rest.empty()) {
+    const ssize_t n = send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return LastErrnoStatus("send CONNECT to the proxy");
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  // Read byte by byte up to the end of the reply header: nothing of the TLS
+  // stream that follows may be consumed here.
+  std::string reply;
+  while (true) {
+    ASSIGN_OR_RETURN(std::optional<size_t> end, proto::FindHeaderEnd(absl::string_view(reply)));
+    if (end.has_value()) break;
+    pollfd p{fd, POLLIN, 0};
+    const int n = poll(&p, 1, MillisecondsLeft(deadline));
+    if (n == 0) return absl::DeadlineExceededError("no reply from the HTTP proxy in time");
+    if (n < 0 && errno == EINTR) continue;
+    char c;
+    const ssize_t got = recv(fd, &c, 1, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return LastErrnoStatus("read the HTTP proxy's reply");
+    if (got == 0) return absl::UnavailableError("the HTTP proxy closed the connection");
+    reply.push_back(c);
+  }
+  ASSIGN_OR_RETURN(proto::HttpResponse response, proto::ParseHttpResponse(absl::string_view(reply)));
+  if (response.status_code / 100 != 2) {
+    return absl::PermissionDeniedError(absl::StrCat("the HTTP proxy refused CONNECT ", host, ":",
+                                                    port, ": HTTP ", response.status_code, " ",
+                                                    response.reason));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<uint8_t>> SstpHttpExchange(tls::Connection& tls,

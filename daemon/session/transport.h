@@ -5,6 +5,7 @@
 #define SSTP_KTLS_DAEMON_SESSION_TRANSPORT_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,11 +13,18 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "base/log.h"
+#include "base/secret.h"
 #include "base/unique_fd.h"
 #include "daemon/dataplane/engine.h"
+#include "daemon/sstp/http.h"
 #include "daemon/tls/client.h"
 
 namespace sstp::session {
+
+// The first line of a file holding a secret (password-file,
+// proxy-password-file). A file that group or others may read is refused,
+// naming the fix; an empty one too.
+absl::StatusOr<SecretString> ReadSecretFile(const std::string& path);
 
 // Resolves `host` and connects to each address in turn (IPv6 and IPv4, in
 // the resolver's order) until one answers within `timeout` overall. The
@@ -24,6 +32,14 @@ namespace sstp::session {
 // host, port and every address tried with its errno.
 absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port, absl::Duration timeout,
                                     const Logger& log);
+
+// MS-SSTP 4.5: asks the HTTP proxy on `fd` for a tunnel to host:port
+// (CONNECT, with Basic credentials when given) and reads its reply within
+// `timeout`. Anything but a 2xx is an error naming the proxy's status line
+// (407: the proxy wants credentials or refused them).
+absl::Status ProxyConnect(int fd, absl::string_view host, uint16_t port,
+                          const std::optional<proto::ProxyCredentials>& credentials,
+                          absl::Duration timeout);
 
 // MS-SSTP 3.2.4.1: sends SSTP_DUPLEX_POST and reads the reply header within
 // `timeout` (the spec's 60 s). Anything but 200 is an error naming the

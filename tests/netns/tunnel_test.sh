@@ -20,6 +20,8 @@
 #                  the client's hello timer must fire); exit 1, clean up.
 #                  oversized: as up, but the server sends a 4095-byte packet
 #                  mid-session: the tunnel must stay up and keep working;
+#                  proxy / badproxy: as up, through an HTTP CONNECT proxy with
+#                  Basic credentials (badproxy: wrong ones: exit 1, HTTP 407);
 #                  defroute: as up, with default-route = yes: the /1 pair
 #                  through the tunnel and a host route to the server outside it.
 #     SERVER_AUTH  the server's --auth list (default: the personality's)
@@ -57,6 +59,7 @@ client_pid=""
 cleanup() {
   [[ -n $client_pid ]] && kill "$client_pid" 2>/dev/null && wait "$client_pid" 2>/dev/null
   [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  [[ -n ${proxy_pid:-} ]] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null
   ip netns del "$srv" 2>/dev/null
   ip netns del "$cli" 2>/dev/null
   [[ -n ${KEEP:-} ]] && echo "kept $work" || rm -rf "$work"
@@ -92,19 +95,30 @@ case $expect in
 esac
 default_route=no
 oversized=0
+proxy=0
+proxy_secret=proxy-pass-7
 misbehave=""
 case $expect in abort | garbage | silent | oversized) misbehave=$expect ;; esac
 case $expect in
   defroute) default_route=yes; expect=up ;;
   oversized) expect=up; oversized=1 ;;
+  proxy) expect=up; proxy=1 ;;
+  badproxy) proxy=1; proxy_secret=wrong ;;
   badca) ca="$work/pki/other-ca.pem" ;;
   badname) server_name=other.example.test ;;
   badpin) pin="pin = sha256:$(printf '%064d' 0)" ;;
 esac
+proxy_lines=""
+if [[ $proxy -eq 1 ]]; then
+  printf '%s\n' "$proxy_secret" >"$work/proxy.pass"
+  chmod 600 "$work/proxy.pass"
+  proxy_lines=$(printf 'proxy = 10.77.0.1:3128\nproxy-user = bob\nproxy-password-file = %s' "$work/proxy.pass")
+fi
 cat >"$work/client.conf" <<CONF
 [server]
 host = 10.77.0.1
 server-name = $server_name
+$proxy_lines
 [tls]
 ca-file = $ca
 $pin
@@ -131,6 +145,13 @@ ip netns exec "$srv" "$build/tools/sstp-test-server" --listen 10.77.0.1:443 \
   grep -q READY "$work/server.log" || fail "server did not start"
 fi
 
+if [[ $proxy -eq 1 ]]; then
+  ip netns exec "$srv" python3 "$src/tests/netns/connect_proxy.py" 10.77.0.1 3128 bob proxy-pass-7 \
+    >"$work/proxy.log" 2>&1 &
+  proxy_pid=$!
+  for _ in $(seq 50); do grep -q READY "$work/proxy.log" && break; sleep 0.1; done
+fi
+
 ip netns exec "$cli" "$build/daemon/sstp-ktls" up "$work/client.conf" --log-level info \
   >"$work/client.log" 2>&1 &
 client_pid=$!
@@ -143,7 +164,7 @@ if [[ $expect != up && $midsession -eq 0 ]]; then
   client_pid=""
   case $expect in
     badpass | baduser) want=3 ;;
-    mismatch | noserver) want=1 ;;
+    mismatch | noserver | badproxy) want=1 ;;
     ktlson) want=5 ;;
     *) want=4 ;;
   esac
@@ -157,6 +178,9 @@ fi
 for _ in $(seq 100); do grep -q "notice: connected" "$work/client.log" && break; sleep 0.1; done
 grep -q "notice: connected" "$work/client.log" || fail "tunnel did not come up"
 ip -n "$cli" route show | grep "10.99.0.0/16 dev sstp-t0" >/dev/null || fail "profile route missing"
+if [[ $proxy -eq 1 ]]; then
+  grep "CONNECT 10.77.0.1:443" "$work/proxy.log" >/dev/null || fail "the tunnel did not go through the proxy"
+fi
 
 ip netns exec "$cli" ping -c 3 -i 0.2 -W 2 192.168.90.1 >"$work/ping.out" || fail "IPv4 ping"
 [[ ${DEMO:-0} == 1 ]] && echo "  ping 192.168.90.1 through the tunnel: $(grep 'packets transmitted' "$work/ping.out")"
