@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdlib>
 #include <cerrno>
 #include <map>
 #include <variant>
@@ -46,6 +47,11 @@ tls::ClientConfig TlsConfig(const config::Profile& p) {
                                                                       : tls::TlsVersion::kTls12;
   c.insecure_skip_verify = p.tls.insecure_skip_verify;
   c.keylog_file = p.tls.keylog_file;
+  // The convention of browsers and curl, for Wireshark; the profile key wins.
+  // The TLS layer logs a warning whenever a key log is written.
+  if (const char* env = std::getenv("SSLKEYLOGFILE"); c.keylog_file.empty() && env != nullptr) {
+    c.keylog_file = env;
+  }
   c.handshake_timeout = p.server.connect_timeout;
   return c;
 }

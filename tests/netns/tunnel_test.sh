@@ -8,7 +8,11 @@
 #     EXPECT       up (default): the tunnel comes up, ping and a bulk TCP
 #                  transfer pass both ways with the bytes checked, then
 #                  SIGTERM takes it down and nothing is left behind;
-#                  badpass / baduser: the client exits 3 naming the failure;
+#                  badpass / baduser: the client exits 3 naming the failure
+#                  (badpass with reconnect = yes: no retry);
+#                  badsni: the server (accel-ppp's host-name) wants another
+#                  SNI: exit 1 naming it;
+#                  keylog: as up, with SSLKEYLOGFILE set: the key log is written;
 #                  badca / badname / badpin: the client exits 4;
 #                  mismatch: no common method, the client exits 1 saying so;
 #                  ktlson: `ktls = on` cannot be honoured: exit 5 with the reason;
@@ -95,6 +99,8 @@ case $expect in
 esac
 default_route=no
 oversized=0
+server_required_sni=""
+keylog=0
 proxy=0
 proxy_secret=proxy-pass-7
 misbehave=""
@@ -103,6 +109,8 @@ case $expect in
   defroute) default_route=yes; expect=up ;;
   oversized) expect=up; oversized=1 ;;
   proxy) expect=up; proxy=1 ;;
+  keylog) expect=up; keylog=1; export SSLKEYLOGFILE="$work/keys.log" ;;
+  badsni) server_required_sni=vpn-other.example.test ;;
   badproxy) proxy=1; proxy_secret=wrong ;;
   badca) ca="$work/pki/other-ca.pem" ;;
   badname) server_name=other.example.test ;;
@@ -131,7 +139,7 @@ interface = sstp-t0
 routes = 10.99.0.0/16
 default-route = $default_route
 [connection]
-reconnect = no
+$([[ $expect == badpass ]] && echo "reconnect = yes" || echo "reconnect = no")
 $([[ $expect == silent ]] && echo "hello-interval = 2s")
 CONF
 
@@ -139,7 +147,7 @@ if [[ $expect != noserver ]]; then
 ip netns exec "$srv" "$build/tools/sstp-test-server" --listen 10.77.0.1:443 \
   --cert "$work/pki/server.pem" --key "$work/pki/server.key" --users "$work/users" \
   --personality "$personality" ${server_auth:+--auth "$server_auth"} \
-  ${misbehave:+--misbehave $misbehave} --tun sstps-t0 --once --log-level info >"$work/server.log" 2>&1 &
+  ${misbehave:+--misbehave $misbehave} ${server_required_sni:+--required-sni $server_required_sni} --tun sstps-t0 --once --log-level info >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 50); do grep -q READY "$work/server.log" && break; sleep 0.1; done
   grep -q READY "$work/server.log" || fail "server did not start"
@@ -164,13 +172,16 @@ if [[ $expect != up && $midsession -eq 0 ]]; then
   client_pid=""
   case $expect in
     badpass | baduser) want=3 ;;
-    mismatch | noserver | badproxy) want=1 ;;
+    mismatch | noserver | badproxy | badsni) want=1 ;;
     ktlson) want=5 ;;
     *) want=4 ;;
   esac
   [[ $rc -eq $want ]] || fail "client exit code $rc, want $want"
   ip -n "$cli" link show sstp-t0 >/dev/null 2>&1 && fail "TUN left behind"
   grep -E "error" "$work/client.log" | head -3
+  if [[ $expect == badpass ]]; then
+    grep "reconnecting" "$work/client.log" >/dev/null && fail "an authentication failure was retried"
+  fi
   echo "PASS ($personality, $methods, $expect): exit $rc"
   exit 0
 fi
@@ -180,6 +191,14 @@ grep -q "notice: connected" "$work/client.log" || fail "tunnel did not come up"
 ip -n "$cli" route show | grep "10.99.0.0/16 dev sstp-t0" >/dev/null || fail "profile route missing"
 if [[ $proxy -eq 1 ]]; then
   grep "CONNECT 10.77.0.1:443" "$work/proxy.log" >/dev/null || fail "the tunnel did not go through the proxy"
+fi
+if [[ $keylog -eq 1 ]]; then
+  grep -E "^(CLIENT_TRAFFIC_SECRET_0|CLIENT_RANDOM) " "$work/keys.log" >/dev/null || fail "no key log written"
+  [[ $(stat -c %a "$work/keys.log") == 600 ]] || fail "key log is not mode 600"
+  grep -i "key log" "$work/client.log" >/dev/null || fail "the key log was not announced"
+  if grep "$(awk '/CLIENT_TRAFFIC_SECRET_0/{print $3; exit}' "$work/keys.log")" "$work/client.log" >/dev/null; then
+    fail "a TLS secret reached the log"
+  fi
 fi
 
 ip netns exec "$cli" ping -c 3 -i 0.2 -W 2 192.168.90.1 >"$work/ping.out" || fail "IPv4 ping"
