@@ -61,6 +61,7 @@ server_pid=""
 client_pid=""
 
 cleanup() {
+  trap - EXIT INT TERM
   [[ -n $client_pid ]] && kill "$client_pid" 2>/dev/null && wait "$client_pid" 2>/dev/null
   [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   [[ -n ${proxy_pid:-} ]] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null
@@ -69,6 +70,7 @@ cleanup() {
   [[ -n ${KEEP:-} ]] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM  # Through the EXIT trap: namespaces are removed even when killed.
 
 fail() {
   echo "FAIL ($personality, $methods, $expect): $*"
