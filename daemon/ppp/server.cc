@@ -835,20 +835,8 @@ void PppServer::OnLcpOnlyCode(const ControlPacket& packet, Actions& out) {
     }
     case Code::kEchoRequest: {
       if (lcp_.fsm.state() != State::kOpened) return;  // RFC 1661 5.8
-      absl::StatusOr<EchoData> echo = ParseEchoData(packet.data);
-      if (!echo.ok()) {
-        Violation(absl::StrCat("LCP Echo-Request: ", echo.status().message()),
-                  out);
-        return;
-      }
-      if (config_.strict && echo->magic_number != peer_magic_) {
-        Violation(absl::StrFormat(
-                      "Echo-Request Magic-Number 0x%08x is not the client's "
-                      "negotiated 0x%08x",
-                      echo->magic_number, peer_magic_),
-                  out);
-        return;
-      }
+      std::optional<EchoData> echo = ParseEchoChecked(packet, "Echo-Request", out);
+      if (!echo) return;
       // RFC 1661 5.8: our own Magic-Number (zero if not negotiated), the
       // data copied, truncated to the peer's MRU.
       const size_t room = peer_mru_ > kEchoHeaderSize
@@ -864,20 +852,7 @@ void PppServer::OnLcpOnlyCode(const ControlPacket& packet, Actions& out) {
       return;
     }
     case Code::kEchoReply: {
-      absl::StatusOr<EchoData> echo = ParseEchoData(packet.data);
-      if (!echo.ok()) {
-        Violation(absl::StrCat("LCP Echo-Reply: ", echo.status().message()),
-                  out);
-        return;
-      }
-      if (config_.strict && echo->magic_number != peer_magic_) {
-        Violation(absl::StrFormat(
-                      "Echo-Reply Magic-Number 0x%08x is not the client's "
-                      "negotiated 0x%08x",
-                      echo->magic_number, peer_magic_),
-                  out);
-        return;
-      }
+      if (!ParseEchoChecked(packet, "Echo-Reply", out)) return;
       echo_unanswered_ = 0;
       return;
     }
@@ -897,6 +872,26 @@ void PppServer::OnLcpOnlyCode(const ControlPacket& packet, Actions& out) {
     case Code::kCodeReject:
       return;  // handled by OnControlPacket
   }
+}
+
+// An Echo-Request or Echo-Reply's data (RFC 1661 5.8): malformed data is a
+// violation; in strict mode so is a Magic-Number other than the client's.
+std::optional<EchoData> PppServer::ParseEchoChecked(const ControlPacket& packet,
+                                                    absl::string_view kind,
+                                                    Actions& out) {
+  absl::StatusOr<EchoData> echo = ParseEchoData(packet.data);
+  if (!echo.ok()) {
+    Violation(absl::StrCat("LCP ", kind, ": ", echo.status().message()), out);
+    return std::nullopt;
+  }
+  if (config_.strict && echo->magic_number != peer_magic_) {
+    Violation(absl::StrFormat("%s Magic-Number 0x%08x is not the client's "
+                              "negotiated 0x%08x",
+                              kind, echo->magic_number, peer_magic_),
+              out);
+    return std::nullopt;
+  }
+  return *std::move(echo);
 }
 
 void PppServer::OnConfigureRequest(Negotiation& n, const ControlPacket& packet,

@@ -356,6 +356,8 @@ class PppServer {
   void OnConfigureNakOrReject(Negotiation& n, const ControlPacket& packet,
                               Actions& out);
   void OnLcpOnlyCode(const ControlPacket& packet, Actions& out);
+  std::optional<EchoData> ParseEchoChecked(const ControlPacket& packet,
+                                           absl::string_view kind, Actions& out);
 
   // Option lists.
   std::vector<uint8_t> BuildLcpRequest() const;
