@@ -37,6 +37,7 @@
 #include "base/unique_fd.h"
 #include "daemon/dataplane/engine.h"
 #include "daemon/ppp/server.h"
+#include "daemon/session/kernel_tls.h"
 #include "daemon/session/transport.h"
 #include "daemon/sstp/http.h"
 #include "daemon/sstp/server.h"
@@ -63,7 +64,9 @@ struct Options {
   std::string required_sni;
   std::string keylog_file;
   std::string auth;  // Overrides the personality's method list.
-  std::string misbehave;  // abort | garbage | silent, 3 s after the tunnel is up.
+  std::string misbehave;  // See kUsage; 3 s after the tunnel is up.
+  std::string ktls = "off";  // Record layer: off (OpenSSL) | on | auto.
+  std::string ciphers;       // aes128,aes256,chacha20 (default: all three).
   bool once = false;
 };
 
@@ -84,7 +87,13 @@ constexpr const char kUsage[] =
     "                         garbage (a packet with SSTP version 0x11), or\n"
     "                         silent (stop reading and sending; socket stays open),\n"
     "                         oversized (a 4095-byte data packet: a PPP frame far\n"
-    "                         beyond the client's MRU, carrying a bogus IPv4 packet)\n"
+    "                         beyond the client's MRU, carrying a bogus IPv4 packet),\n"
+    "                         late-ticket (a TLS 1.3 NewSessionTicket),\n"
+    "                         keyupdate (a TLS 1.3 KeyUpdate: new server keys)\n"
+    "  --ktls off|on|auto     record layer after the HTTP exchange: OpenSSL in user\n"
+    "                         space (default), the kernel (kTLS), or the kernel\n"
+    "                         when it can\n"
+    "  --ciphers LIST         AEADs allowed, in order: aes128,aes256,chacha20\n"
     "  --log-level L          error | warning | notice (default) | info | debug\n"
     "  --once                 serve one connection in the foreground, then exit\n"
     "users file: one 'name password' per line; '#' starts a comment line\n";
@@ -129,10 +138,19 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
     } else if (flag == "--required-sni") {
       o.required_sni = value;
     } else if (flag == "--misbehave") {
-      if (value != "abort" && value != "garbage" && value != "silent" && value != "oversized") {
-        return absl::InvalidArgumentError("--misbehave wants abort, garbage, silent or oversized");
+      if (value != "abort" && value != "garbage" && value != "silent" && value != "oversized" &&
+          value != "late-ticket" && value != "keyupdate") {
+        return absl::InvalidArgumentError(
+            "--misbehave wants abort, garbage, silent, oversized, late-ticket or keyupdate");
       }
       o.misbehave = value;
+    } else if (flag == "--ktls") {
+      if (value != "off" && value != "on" && value != "auto") {
+        return absl::InvalidArgumentError("--ktls wants off, on or auto");
+      }
+      o.ktls = value;
+    } else if (flag == "--ciphers") {
+      o.ciphers = value;
     } else if (flag == "--auth") {
       o.auth = value;
     } else if (flag == "--log-level") {
@@ -193,8 +211,15 @@ class Connection final : public dataplane::ControlPlane {
     Apply(ppp_->OnFrame(protocol, information, had_address_control));
   }
   void OnTraffic() override { sstp_->OnDataReceived(); }
-  void OnTlsRecord(uint8_t, absl::Span<const uint8_t>) override {}
+  void OnTlsRecord(uint8_t content_type, absl::Span<const uint8_t> body) override {
+    if (!kernel_) return;
+    absl::StatusOr<session::RecordVerdict> verdict = kernel_->OnRecord(content_type, body);
+    if (verdict.ok() && *verdict == session::RecordVerdict::kContinue) return;
+    OnTransportClosed(verdict.ok() ? absl::UnavailableError("the client sent close_notify")
+                                   : verdict.status());
+  }
   void OnTransportClosed(absl::Status reason) override {
+    transport_closed_ = true;
     log_.Info("connection closed: %s", std::string(reason.message()));
     Apply(sstp_->OnTransportClosed());
     Finish(absl::OkStatus());
@@ -229,6 +254,15 @@ class Connection final : public dataplane::ControlPlane {
       std::vector<uint8_t> information(proto::kMaxDataPayload - 4, 0x5a);
       information[0] = 0x45;
       (void)engine_->SendPpp(0x0021, information);
+    } else if (options_.misbehave == "late-ticket" || options_.misbehave == "keyupdate") {
+      // Post-handshake TLS 1.3 messages, produced by OpenSSL and sent ahead
+      // of the next data: a client on kernel TLS sees them as handshake
+      // records (KTLS-NOTES.md).
+      std::vector<uint8_t> record;
+      absl::Status s = options_.misbehave == "keyupdate" ? tls_->EncodeKeyUpdate(false, &record)
+                                                         : tls_->EncodeNewSessionTicket(&record);
+      if (s.ok()) s = engine_->SendTlsBytes(record);
+      if (!s.ok()) log_.Error("%s: %s", options_.misbehave, std::string(s.message()));
     } else if (options_.misbehave == "silent") {
       silent_ = true;
       engine_->Stop();  // No more reads or writes; the TCP socket stays open.
@@ -252,7 +286,8 @@ class Connection final : public dataplane::ControlPlane {
   bool finished_ = false;
   absl::Status result_;
   std::unique_ptr<tls::Connection> tls_;
-  std::unique_ptr<session::TlsRecordCodec> codec_;
+  std::unique_ptr<session::TlsRecordCodec> codec_;  // User space, or
+  std::unique_ptr<session::KernelTls> kernel_;       // the kernel.
   std::unique_ptr<uring::Ring> ring_;
   std::unique_ptr<dataplane::Engine> engine_;
   std::unique_ptr<proto::SstpServer> sstp_;
@@ -266,6 +301,7 @@ class Connection final : public dataplane::ControlPlane {
   std::unique_ptr<netlink::NetworkChanges> changes_;
   std::unique_ptr<uring::Timer> misbehave_timer_;
   bool silent_ = false;
+  bool transport_closed_ = false;
 };
 
 absl::Status Connection::ReadRequest(tls::Connection& tls) {
@@ -296,8 +332,13 @@ absl::Status Connection::Serve(int fd, const tls::ServerContext& tls_context, in
   RETURN_IF_ERROR(tls_->Write(
       absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(reply.data()), reply.size()),
       absl::Seconds(10)));
-  RETURN_IF_ERROR(tls_->SwitchToMemoryBios());
-  codec_ = std::make_unique<session::TlsRecordCodec>(*tls_);
+  session::KernelTlsPolicy policy = session::KernelTlsPolicy::kNever;
+  if (options_.ktls == "on") policy = session::KernelTlsPolicy::kRequire;
+  if (options_.ktls == "auto") policy = session::KernelTlsPolicy::kAuto;
+  ASSIGN_OR_RETURN(session::RecordLayer layer,
+                   session::StartRecordLayer(*tls_, fd, policy, session::TlsSide::kServer, log_));
+  kernel_ = std::move(layer.kernel);
+  codec_ = std::move(layer.codec);
 
   ASSIGN_OR_RETURN(ring_, uring::Ring::Create(256));
   dataplane::EngineOptions engine_options;
@@ -383,6 +424,7 @@ absl::Status Connection::Serve(int fd, const tls::ServerContext& tls_context, in
   for (int i = 0; i < 1000 && !engine_->stopped(); ++i) {
     if (!ring_->RunOnce(1, absl::Milliseconds(10)).ok()) break;
   }
+  if (!silent_) session::SendGoodbye(fd, *tls_, kernel_.get(), transport_closed_, log_);
   if (changes_) RETURN_IF_ERROR(changes_->Undo());
   return result_;
 }
@@ -524,6 +566,25 @@ int Main(int argc, char** argv) {
   tls_config.key_file = options->key_file;
   tls_config.max_version = options->tls_max == "1.2" ? tls::TlsVersion::kTls12 : tls::TlsVersion::kTls13;
   tls_config.required_sni = options->required_sni;
+  for (absl::string_view c : absl::StrSplit(options->ciphers, ',', absl::SkipEmpty())) {
+    if (c == "aes128") {
+      tls_config.ciphers.push_back(tls::Cipher::kAes128Gcm);
+    } else if (c == "aes256") {
+      tls_config.ciphers.push_back(tls::Cipher::kAes256Gcm);
+    } else if (c == "chacha20") {
+      tls_config.ciphers.push_back(tls::Cipher::kChacha20Poly1305);
+    } else {
+      std::fprintf(stderr, "sstp-test-server: --ciphers: unknown AEAD %s\n%s", std::string(c).c_str(),
+                   kUsage);
+      return 2;
+    }
+  }
+  if (options->ktls != "off" &&
+      (options->misbehave == "late-ticket" || options->misbehave == "keyupdate")) {
+    std::fprintf(stderr, "sstp-test-server: --misbehave %s needs --ktls off (OpenSSL makes the "
+                 "message)\n", options->misbehave.c_str());
+    return 2;
+  }
   if (options->personality == "accel" && tls_config.required_sni.empty()) {
     log.Info("accel personality without --required-sni: any SNI accepted");
   }

@@ -212,6 +212,13 @@ absl::Status Engine::SendPpp(uint16_t protocol, absl::Span<const uint8_t> inform
   return absl::OkStatus();
 }
 
+absl::Status Engine::SendTlsBytes(absl::Span<const uint8_t> records) {
+  if (kernel_tls()) return absl::FailedPreconditionError("data plane: the kernel owns the TLS records");
+  if (failed_ || stopping_) return absl::FailedPreconditionError("data plane: connection closed");
+  codec_reply_.insert(codec_reply_.end(), records.begin(), records.end());
+  return absl::OkStatus();
+}
+
 void Engine::Flush() {
   if (send_inflight_ || failed_ || stopping_) return;
   if (pending_.bytes == 0 && codec_reply_.empty()) return;

@@ -122,6 +122,11 @@ class Engine {
   // Queues a PPP frame (FF 03 + protocol + information) in an SSTP data packet.
   absl::Status SendPpp(uint16_t protocol, absl::Span<const uint8_t> information);
 
+  // User-space mode only: queues bytes the TLS layer produced itself (a
+  // KeyUpdate or NewSessionTicket record): they go out ahead of the next
+  // sealed batch, so every record sealed after this call follows them.
+  absl::Status SendTlsBytes(absl::Span<const uint8_t> records);
+
   // Starts the TUN side: IP packets flow both ways from now on. The caller
   // does this only once CALL_CONNECTED is sent (MS-SSTP 3.2.5.3). The fd
   // must stay open until stopped().

@@ -20,6 +20,7 @@
 #include "daemon/ppp/client.h"
 #include "daemon/ppp/frame.h"
 #include "daemon/session/dns.h"
+#include "daemon/session/kernel_tls.h"
 #include "daemon/session/transport.h"
 #include "daemon/sstp/client.h"
 #include "daemon/sstp/http.h"
@@ -91,9 +92,7 @@ class Session::Impl final : public dataplane::ControlPlane {
   void OnPppFrame(uint16_t protocol, absl::Span<const uint8_t> information,
                   bool had_address_control) override;
   void OnTraffic() override { sstp_->OnDataReceived(); }
-  void OnTlsRecord(uint8_t content_type, absl::Span<const uint8_t>) override {
-    log_.Debug("TLS record of type %d on the kernel socket", content_type);
-  }
+  void OnTlsRecord(uint8_t content_type, absl::Span<const uint8_t> body) override;
   void OnTransportClosed(absl::Status reason) override;
 
  private:
@@ -155,7 +154,10 @@ class Session::Impl final : public dataplane::ControlPlane {
   UniqueFd socket_;
   std::unique_ptr<tls::ClientContext> tls_context_;
   std::unique_ptr<tls::Connection> tls_;
-  std::unique_ptr<TlsRecordCodec> codec_;
+  std::unique_ptr<TlsRecordCodec> codec_;     // User-space record layer, or
+  std::unique_ptr<KernelTls> kernel_;         // the kernel's.
+  std::string user_space_reason_;
+  bool transport_failed_ = false;             // No close_notify on a dead socket.
   std::unique_ptr<uring::Ring> ring_;
   std::unique_ptr<dataplane::Engine> engine_;
   std::unique_ptr<proto::SstpClient> sstp_;
@@ -244,23 +246,25 @@ absl::Status Session::Impl::Connect() {
     return absl::FailedPreconditionError(
         absl::StrCat("the server sent ", leftover.size(), " bytes before CALL_CONNECT_REQUEST"));
   }
-  // The record layer. Handing the session to kernel TLS is not built yet:
-  // say so, and refuse `ktls = on` rather than pretend.
-  switch (profile_.tls.ktls) {
-    case config::KtlsMode::kOn:
+  // The record layer: the kernel takes the session here, at the natural
+  // switch point (KTLS-NOTES.md): the server waits for
+  // CALL_CONNECT_REQUEST, and OpenSSL holds no received bytes.
+  KernelTlsPolicy policy = KernelTlsPolicy::kAuto;
+  if (profile_.tls.ktls == config::KtlsMode::kOn) policy = KernelTlsPolicy::kRequire;
+  if (profile_.tls.ktls == config::KtlsMode::kOff) policy = KernelTlsPolicy::kNever;
+  absl::StatusOr<RecordLayer> layer =
+      StartRecordLayer(*tls_, socket_.get(), policy, TlsSide::kClient, log_);
+  if (!layer.ok()) {
+    if (policy == KernelTlsPolicy::kRequire &&
+        layer.status().code() == absl::StatusCode::kUnavailable) {
       outcome_.feature_missing = true;
-      return absl::UnimplementedError(
-          "ktls = on: this version cannot hand the TLS session to the kernel yet; use ktls = auto "
-          "or off");
-    case config::KtlsMode::kAuto:
-      log_.Info("record layer: user space (OpenSSL); the kernel TLS hand-over is not built yet");
-      break;
-    case config::KtlsMode::kOff:
-      log_.Info("record layer: user space (OpenSSL), as the profile asks (ktls = off)");
-      break;
+      return Annotate(layer.status(), "ktls = on");
+    }
+    return layer.status();
   }
-  RETURN_IF_ERROR(tls_->SwitchToMemoryBios());
-  codec_ = std::make_unique<TlsRecordCodec>(*tls_);
+  kernel_ = std::move(layer->kernel);
+  codec_ = std::move(layer->codec);
+  user_space_reason_ = layer->user_space_reason;
   return absl::OkStatus();
 }
 
@@ -270,7 +274,7 @@ absl::Status Session::Impl::StartCall() {
   log_.Debug("io_uring: %s", ring_->features().ToString());
   dataplane::EngineOptions options;
   options.socket_fd = socket_.get();
-  options.codec = codec_.get();
+  options.codec = codec_.get();  // nullptr under kernel TLS.
   options.mtu = profile_.network.mtu;
   ASSIGN_OR_RETURN(engine_, dataplane::Engine::Create(*ring_, options, *this, log_));
 
@@ -360,7 +364,21 @@ void Session::Impl::OnPppFrame(uint16_t protocol, absl::Span<const uint8_t> info
   Apply(ppp_->OnFrame(protocol, information));
 }
 
+void Session::Impl::OnTlsRecord(uint8_t content_type, absl::Span<const uint8_t> body) {
+  if (!kernel_) return;
+  absl::StatusOr<RecordVerdict> verdict = kernel_->OnRecord(content_type, body);
+  if (verdict.ok() && *verdict == RecordVerdict::kContinue) return;
+  // close_notify, a fatal alert, a rekey this kernel cannot follow, or a
+  // record that makes no sense: the TLS session is over either way.
+  const bool peer_closed = verdict.ok();
+  OnTransportClosed(peer_closed ? absl::UnavailableError("the server closed the TLS session (close_notify)")
+                                : verdict.status());
+  // After the peer's close_notify ours is still owed (RFC 8446 6.1).
+  if (peer_closed) transport_failed_ = false;
+}
+
 void Session::Impl::OnTransportClosed(absl::Status reason) {
+  transport_failed_ = true;
   log_.Info("connection closed: %s", std::string(reason.message()));
   // While stopping, the server closing the connection is the expected end.
   // While the call is being torn down (abort or disconnect in progress) the
@@ -562,6 +580,9 @@ void Session::Impl::Teardown() {
     for (int i = 0; i < 100 && (stop_read_inflight_ || status_read_inflight_); ++i) {
       if (!ring_->RunOnce(1, absl::Milliseconds(10)).ok()) break;
     }
+  }
+  if (tls_ && (kernel_ || codec_)) {
+    SendGoodbye(socket_.get(), *tls_, kernel_.get(), transport_failed_, log_);
   }
   if (dns_config_) {  // Before the interface goes away.
     if (absl::Status s = dns_config_->Revert(); !s.ok()) log_.Error("%s", std::string(s.message()));

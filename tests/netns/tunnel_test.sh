@@ -28,7 +28,19 @@
 #                  Basic credentials (badproxy: wrong ones: exit 1, HTTP 407);
 #                  defroute: as up, with default-route = yes: the /1 pair
 #                  through the tunnel and a host route to the server outside it.
+#                  lateticket: as up, and the server sends a TLS 1.3
+#                  NewSessionTicket mid-session: the tunnel stays up;
+#                  keyupdate: the server sends a TLS 1.3 KeyUpdate mid-session:
+#                  the client follows it (user-space TLS, or a kernel that can
+#                  rekey), or, on kernel TLS that cannot (Linux < 6.14), ends
+#                  the call naming the reason and reconnects.
 #     SERVER_AUTH  the server's --auth list (default: the personality's)
+#
+# Env: CLIENT_KTLS=auto|on|off (the profile's ktls, default auto);
+#      SERVER_KTLS=off|on|auto (the server's --ktls, default off);
+#      TLS_MAX=1.2|1.3 (the server's --tls-max); CIPHERS=aes128,... (the
+#      server's --ciphers); BULK_MIB=16 (each way). With CLIENT_KTLS=on or
+#      SERVER_KTLS=on the logs and status must show the kernel record layer.
 #
 # Exit 0 on success, 1 on failure, 77 (skip) when not root.
 # DEMO=1 narrates: the client's log, the interface, its counters, routes.
@@ -38,6 +50,9 @@ personality=$2
 methods=$3
 expect=${4:-up}
 server_auth=${5:-}
+client_ktls=${CLIENT_KTLS:-auto}
+server_ktls=${SERVER_KTLS:-off}
+bulk_mib=${BULK_MIB:-16}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -97,7 +112,7 @@ pin=""
 case $expect in
   badpass) password=wrong-password ;;
   baduser) user=mallory ;;
-  ktlson) pin="ktls = on" ;;
+  ktlson) client_ktls=on ;;
 esac
 default_route=no
 oversized=0
@@ -106,10 +121,11 @@ keylog=0
 proxy=0
 proxy_secret=proxy-pass-7
 misbehave=""
-case $expect in abort | garbage | silent | oversized) misbehave=$expect ;; esac
+case $expect in abort | garbage | silent | oversized | keyupdate) misbehave=$expect ;; esac
+[[ $expect == lateticket ]] && misbehave=late-ticket
 case $expect in
   defroute) default_route=yes; expect=up ;;
-  oversized) expect=up; oversized=1 ;;
+  oversized | lateticket) expect=up; oversized=1 ;;
   proxy) expect=up; proxy=1 ;;
   keylog) expect=up; keylog=1; export SSLKEYLOGFILE="$work/keys.log" ;;
   badsni) server_required_sni=vpn-other.example.test ;;
@@ -131,6 +147,7 @@ server-name = $server_name
 $proxy_lines
 [tls]
 ca-file = $ca
+ktls = $client_ktls
 $pin
 [auth]
 user = $user
@@ -141,7 +158,8 @@ interface = sstp-t0
 routes = 10.99.0.0/16
 default-route = $default_route
 [connection]
-$([[ $expect == badpass ]] && echo "reconnect = yes" || echo "reconnect = no")
+$([[ $expect == badpass || $expect == keyupdate ]] && echo "reconnect = yes" || echo "reconnect = no")
+$([[ $expect == keyupdate ]] && echo "reconnect-delay = 1s")
 $([[ $expect == silent ]] && echo "hello-interval = 2s")
 CONF
 
@@ -149,7 +167,9 @@ if [[ $expect != noserver ]]; then
 ip netns exec "$srv" "$build/tools/sstp-test-server" --listen 10.77.0.1:443 \
   --cert "$work/pki/server.pem" --key "$work/pki/server.key" --users "$work/users" \
   --personality "$personality" ${server_auth:+--auth "$server_auth"} \
-  ${misbehave:+--misbehave $misbehave} ${server_required_sni:+--required-sni $server_required_sni} --tun sstps-t0 --once --log-level info >"$work/server.log" 2>&1 &
+  ${misbehave:+--misbehave $misbehave} ${server_required_sni:+--required-sni $server_required_sni} \
+  --ktls "$server_ktls" ${TLS_MAX:+--tls-max $TLS_MAX} ${CIPHERS:+--ciphers $CIPHERS} \
+  --tun sstps-t0 $([[ $expect == keyupdate ]] || echo --once) --log-level info >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 50); do grep -q READY "$work/server.log" && break; sleep 0.1; done
   grep -q READY "$work/server.log" || fail "server did not start"
@@ -168,7 +188,7 @@ client_pid=$!
 
 midsession=0
 case $expect in serverstop | abort | garbage | silent) midsession=1 ;; esac
-if [[ $expect != up && $midsession -eq 0 ]]; then
+if [[ $expect != up && $expect != keyupdate && $midsession -eq 0 ]]; then
   wait "$client_pid"
   rc=$?
   client_pid=""
@@ -191,6 +211,17 @@ fi
 for _ in $(seq 100); do grep -q "notice: connected" "$work/client.log" && break; sleep 0.1; done
 grep -q "notice: connected" "$work/client.log" || fail "tunnel did not come up"
 ip -n "$cli" route show | grep "10.99.0.0/16 dev sstp-t0" >/dev/null || fail "profile route missing"
+if [[ $client_ktls == on ]]; then
+  grep -q "record layer: kernel TLS" "$work/client.log" || fail "client not on kernel TLS"
+elif [[ $client_ktls == off ]]; then
+  grep -q "record layer: user space" "$work/client.log" || fail "client not on user-space TLS"
+fi
+if [[ $server_ktls == on ]]; then
+  grep -q "record layer: kernel TLS" "$work/server.log" || fail "server not on kernel TLS"
+fi
+if [[ -n ${TLS_MAX:-} || -n ${CIPHERS:-} ]]; then
+  grep "notice: connected\|record layer" "$work/client.log" | head -3
+fi
 if [[ $proxy -eq 1 ]]; then
   grep "CONNECT 10.77.0.1:443" "$work/proxy.log" >/dev/null || fail "the tunnel did not go through the proxy"
 fi
@@ -212,6 +243,35 @@ if [[ $default_route == yes ]]; then
   grep "^10.77.0.1 dev $tag-b" <<<"$routes" >/dev/null || fail "no host route to the server outside the tunnel: $routes"
   # An address only the default route reaches goes through the tunnel.
   [[ $(ip -n "$cli" route get 203.0.113.9 | head -1) == *"dev sstp-t0"* ]] || fail "203.0.113.9 not routed via the tunnel"
+fi
+
+if [[ $expect == keyupdate ]]; then
+  for _ in $(seq 100); do grep "misbehaving on purpose" "$work/server.log" >/dev/null && break; sleep 0.1; done
+  grep "misbehaving on purpose" "$work/server.log" >/dev/null || fail "the server did not send its KeyUpdate"
+  sleep 1
+  if grep -q "cannot rekey kernel TLS" "$work/client.log"; then
+    # Linux < 6.14 under kernel TLS: the call ends with the reason, the
+    # reconnect brings the tunnel back on a fresh session.
+    grep "session ended" "$work/client.log" | grep -q "KeyUpdate" || fail "the session end does not name the KeyUpdate"
+    for _ in $(seq 100); do [[ $(grep -c "notice: connected" "$work/client.log") -ge 2 ]] && break; sleep 0.1; done
+    [[ $(grep -c "notice: connected" "$work/client.log") -ge 2 ]] || fail "no reconnect after the KeyUpdate"
+    ip netns exec "$cli" ping -c 2 -i 0.2 -W 2 192.168.90.1 >/dev/null || fail "IPv4 ping after the reconnect"
+    outcome="call ended on the KeyUpdate (kernel cannot rekey), reconnected, ping passes"
+  else
+    kill -0 "$client_pid" 2>/dev/null || fail "the client died on a KeyUpdate"
+    ip netns exec "$cli" ping -c 3 -i 0.2 -W 2 192.168.90.1 >/dev/null || fail "IPv4 ping after the KeyUpdate"
+    grep -q "session ended" "$work/client.log" && fail "the call ended on a KeyUpdate it could follow"
+    outcome="followed the server's KeyUpdate, ping passes"
+  fi
+  kill -TERM "$client_pid"
+  wait "$client_pid"
+  rc=$?
+  client_pid=""
+  [[ $rc -eq 0 ]] || fail "client exit code $rc after SIGTERM"
+  ip -n "$cli" link show sstp-t0 >/dev/null 2>&1 && fail "TUN left behind"
+  ip -n "$cli" route show | grep sstp-t0 && fail "route left behind"
+  echo "PASS ($personality, $methods, keyupdate, client ktls $client_ktls): $outcome"
+  exit 0
 fi
 
 if [[ $midsession -eq 1 ]]; then
@@ -284,15 +344,19 @@ PY
   [[ $sent == "$got" && $sent_hash == "$got_hash" ]] || fail "transfer mismatch: sent $sent $sent_hash, got $got $got_hash"
   echo "  $4 MiB $3 -> $1: ok, sha256 match, ${rate} MB/s"
 }
-transfer "$srv" 192.168.90.1 "$cli" 16
-transfer "$cli" 192.168.90.2 "$srv" 16
+transfer "$srv" 192.168.90.1 "$cli" "$bulk_mib"
+transfer "$cli" 192.168.90.2 "$srv" "$bulk_mib"
 if [[ $oversized -eq 1 ]]; then
   for _ in $(seq 100); do grep "misbehaving on purpose" "$work/server.log" >/dev/null && break; sleep 0.1; done
   grep "misbehaving on purpose" "$work/server.log" >/dev/null || fail "the server did not misbehave"
   sleep 0.5
   kill -0 "$client_pid" 2>/dev/null || fail "the client died on an oversized packet"
   ip netns exec "$cli" ping -c 3 -i 0.2 -W 2 192.168.90.1 >/dev/null || fail "IPv4 ping after the oversized packet"
-  echo "  survived a 4095-byte packet from the server; ping still passes"
+  if [[ $misbehave == late-ticket ]]; then
+    echo "  absorbed a late NewSessionTicket from the server; ping still passes"
+  else
+    echo "  survived a 4095-byte packet from the server; ping still passes"
+  fi
 fi
 
 grep "nameserver 192.168.90.53" "$work/dns.log" >/dev/null || fail "DNS not applied: $(cat "$work/dns.log" 2>&1)"
@@ -300,9 +364,9 @@ status=$("$build/daemon/sstp-ktls" status "$work/client.conf") || fail "sstp-ktl
 grep "state:        connected" <<<"$status" >/dev/null || fail "status does not say connected: $status"
 grep "addresses:    192.168.90.2" <<<"$status" >/dev/null || fail "status lacks the address: $status"
 rx=$(sed -n 's/^received: *\([0-9]*\) packets.*/\1/p' <<<"$status")
-[[ ${rx:-0} -gt 1000 ]] || fail "status counts only ${rx:-0} packets received after 16 MiB"
+[[ ${rx:-0} -gt $((bulk_mib * 60)) ]] || fail "status counts only ${rx:-0} packets received after $bulk_mib MiB"
 json=$("$build/daemon/sstp-ktls" status "$work/client.conf" --json) || fail "status --json failed"
-python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["state"]=="connected" and d["tx_bytes"]>16e6, d' "$json" \
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["state"]=="connected" and d["tx_bytes"]>int(sys.argv[2])*1e6, d' "$json" "$bulk_mib" \
   || fail "status --json is not the truth: $json"
 
 if [[ ${DEMO:-0} == 1 ]]; then
@@ -347,4 +411,4 @@ if [[ ${DEMO:-0} == 1 ]]; then
   echo "  interface after teardown: $(ip -n "$cli" link show sstp-t0 2>&1 | head -1)"
   echo
 fi
-echo "PASS ($personality, $methods): tunnel up, $v6, 16 MiB each way, clean teardown"
+echo "PASS ($personality, $methods${TLS_MAX:+, TLS $TLS_MAX}${CIPHERS:+, $CIPHERS}, client ktls $client_ktls, server ktls $server_ktls): tunnel up, $v6, $bulk_mib MiB each way, clean teardown"

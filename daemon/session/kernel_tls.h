@@ -1,0 +1,139 @@
+// Hands an established TLS session to the kernel (kTLS) and keeps it there:
+// the bridge between what daemon/tls captured (tls::KeyMaterial: traffic
+// secrets or master secret, record counters) and what ktls/ installs
+// (crypto_info per direction). Used by the client session and the test
+// server alike; `side` says which secret goes in which direction.
+//
+// After Install() the socket carries plaintext: sends become records under
+// the kernel's keys, and receives deliver plaintext, with non-data records
+// (alerts, post-handshake messages) flagged by TLS_GET_RECORD_TYPE. OnRecord()
+// interprets those: NewSessionTicket is absorbed, close_notify ends the call
+// in order, other alerts end it with the alert named, and KeyUpdate rekeys
+// where the kernel can (Linux 6.14+) or ends the call with the reason.
+#ifndef SSTP_KTLS_DAEMON_SESSION_KERNEL_TLS_H_
+#define SSTP_KTLS_DAEMON_SESSION_KERNEL_TLS_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "base/log.h"
+#include "daemon/session/transport.h"
+#include "daemon/tls/connection.h"
+#include "daemon/tls/key_material.h"
+#include "ktls/kernel.h"
+#include "ktls/key_schedule.h"
+
+namespace sstp::session {
+
+enum class TlsSide { kClient, kServer };
+
+// What a non-data record means for the call.
+enum class RecordVerdict {
+  kContinue,     // Absorbed (NewSessionTicket, a warning, a completed rekey).
+  kPeerClosed,   // close_notify: the peer ends the session in order.
+};
+
+class KernelTls {
+ public:
+  // Attaches the "tls" ULP to the connected socket `fd` and installs both
+  // directions from `material`, at the record sequence numbers OpenSSL
+  // stopped at, then reads them back with getsockopt to check. Errors:
+  //   kUnavailable  the kernel cannot (no tls module, or the version or
+  //                 cipher is unknown to it): nothing was installed, so the
+  //                 caller may go on with the user-space record layer;
+  //   others        the socket may be half in the kernel: end the connection.
+  static absl::StatusOr<std::unique_ptr<KernelTls>> Install(int fd,
+                                                            const tls::KeyMaterial& material,
+                                                            TlsSide side, Logger log);
+  ~KernelTls();
+
+  // A record of `content_type` other than application data arrived with
+  // `body`. Errors end the call and name the cause: kAborted for the peer's
+  // fatal alert ("TLS alert from the server: bad_record_mac"),
+  // kFailedPrecondition when the peer rekeyed and this kernel cannot follow,
+  // kDataLoss for a malformed or unexpected record (then alert_to_send()
+  // holds the fatal alert to send before closing).
+  absl::StatusOr<RecordVerdict> OnRecord(uint8_t content_type, absl::Span<const uint8_t> body);
+
+  // The fatal alert owed to the peer after an OnRecord() failure, if any.
+  std::optional<uint8_t> alert_to_send() const { return alert_to_send_; }
+
+  // Sends an alert record (close_notify at an orderly end, or a fatal
+  // alert) without blocking.
+  absl::Status SendAlert(uint8_t level, uint8_t description);
+
+  // Records protected by the kernel since the hand-over, per direction
+  // (getsockopt rec_seq, across rekeys).
+  struct RecordCount {
+    uint64_t tx = 0, rx = 0;
+  };
+  absl::StatusOr<RecordCount> KernelRecords() const;
+
+  uint32_t rekeys() const { return rx_rekeys_ + tx_rekeys_; }
+  // "TLS 1.3 AES-128-GCM" as installed.
+  std::string Describe() const;
+
+ private:
+  KernelTls(int fd, TlsSide side, Logger log) : fd_(fd), side_(side), log_(std::move(log)) {}
+  absl::Status InstallDirection(ktls::Direction direction, const ktls::TrafficKeys& keys,
+                                uint64_t sequence);
+  absl::StatusOr<RecordVerdict> OnHandshake(absl::Span<const uint8_t> body);
+  absl::Status FollowKeyUpdate(bool update_requested);
+  absl::Status Unexpected(uint8_t alert, std::string why);
+  const char* peer() const { return side_ == TlsSide::kClient ? "the server" : "the client"; }
+
+  int fd_;
+  TlsSide side_;
+  Logger log_;
+  ktls::TlsVersion version_ = ktls::TlsVersion::kTls13;
+  ktls::Cipher cipher_ = ktls::Cipher::kAes128Gcm;
+  // TLS 1.3: the current secrets, for KeyUpdate.
+  ktls::TrafficSecret tx_secret_, rx_secret_;
+  // Record sequence at the hand-over and records done under earlier keys.
+  uint64_t tx_base_ = 0, rx_base_ = 0;
+  uint64_t tx_before_ = 0, rx_before_ = 0;
+  uint32_t tx_rekeys_ = 0, rx_rekeys_ = 0;
+  std::optional<uint8_t> alert_to_send_;
+};
+
+// Where the record layer goes once the HTTP exchange is done (the profile's
+// `ktls`; the test server's --ktls).
+enum class KernelTlsPolicy {
+  kAuto,     // The kernel when it can, else user space, saying why.
+  kRequire,  // The kernel, or fail (kUnavailable naming the reason).
+  kNever,    // User space (OpenSSL): the baseline.
+};
+
+// The record layer the data plane runs on: exactly one of the two is set.
+struct RecordLayer {
+  std::unique_ptr<KernelTls> kernel;
+  std::unique_ptr<TlsRecordCodec> codec;  // Over `tls` in memory-BIO mode.
+  // Why user space, for logs and status ("ktls = off", or the kernel's
+  // refusal); empty in kernel mode.
+  std::string user_space_reason;
+};
+
+// Hands the session to the kernel or to the user-space codec, per `policy`,
+// logging the outcome. `tls` must be drained (the HTTP exchange done, no
+// bytes buffered) and stay alive as long as the codec. Fails with
+// kUnavailable under kRequire when the kernel cannot take it, and with
+// other codes when the hand-over failed half-way.
+absl::StatusOr<RecordLayer> StartRecordLayer(tls::Connection& tls, int fd, KernelTlsPolicy policy,
+                                             TlsSide side, const Logger& log);
+
+// The last record before closing (RFC 8446 6.1), on whichever record layer
+// is in use (`kernel` null: user space over `tls`): the fatal alert owed
+// after a record we refused, else close_notify. Nothing when the transport
+// already failed. Never blocks; failures are only logged (at debug level:
+// the peer may be gone).
+void SendGoodbye(int fd, tls::Connection& tls, KernelTls* kernel, bool transport_failed,
+                 const Logger& log);
+
+}  // namespace sstp::session
+
+#endif  // SSTP_KTLS_DAEMON_SESSION_KERNEL_TLS_H_
