@@ -96,16 +96,21 @@ Rtnl::Rtnl(Rtnl&&) noexcept = default;
 Rtnl& Rtnl::operator=(Rtnl&&) noexcept = default;
 Rtnl::~Rtnl() = default;
 
-absl::StatusOr<Rtnl> Rtnl::Open() {
-  std::unique_ptr<mnl_socket, SocketCloser> socket(mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC));
-  if (!socket) return LastErrnoStatus("netlink socket(NETLINK_ROUTE)");
+absl::StatusOr<Rtnl> Rtnl::Open() { return OpenProtocol(NETLINK_ROUTE); }
+
+absl::StatusOr<Rtnl> Rtnl::OpenProtocol(int protocol) {
+  const std::string name = protocol == NETLINK_ROUTE     ? "NETLINK_ROUTE"
+                           : protocol == NETLINK_GENERIC ? "NETLINK_GENERIC"
+                                                         : absl::StrCat("protocol ", protocol);
+  std::unique_ptr<mnl_socket, SocketCloser> socket(mnl_socket_open2(protocol, SOCK_CLOEXEC));
+  if (!socket) return LastErrnoStatus(absl::StrCat("netlink socket(", name, ")"));
   int one = 1;
   // Both are best effort: kernels before 4.12 lack NETLINK_EXT_ACK and then
   // errors come without the kernel's text, which is all that changes.
   (void)mnl_socket_setsockopt(socket.get(), NETLINK_EXT_ACK, &one, sizeof(one));
   (void)mnl_socket_setsockopt(socket.get(), NETLINK_CAP_ACK, &one, sizeof(one));
   if (mnl_socket_bind(socket.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
-    return LastErrnoStatus("netlink bind(NETLINK_ROUTE)");
+    return LastErrnoStatus(absl::StrCat("netlink bind(", name, ")"));
   }
   const uint32_t portid = mnl_socket_get_portid(socket.get());
   return Rtnl(std::move(socket), portid, 0);

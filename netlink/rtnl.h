@@ -1,5 +1,7 @@
 // One NETLINK_ROUTE socket (libmnl) and the rtnetlink operations sstp-ktls
 // needs: link lookup and state, addresses, routes, route lookup, dumps.
+// OpenProtocol() gives the same request/ACK machinery on another netlink
+// protocol (NETLINK_GENERIC, for ethtool.h).
 //
 // Every request carries NLM_F_ACK and a fresh sequence number; Rtnl reads
 // until the kernel's ACK, error or NLMSG_DONE for that sequence number, so
@@ -58,6 +60,11 @@ class Rtnl {
   // Opens and binds the socket; enables NETLINK_EXT_ACK and NETLINK_CAP_ACK
   // (errors don't echo the request back, only the TLVs).
   static absl::StatusOr<Rtnl> Open();
+  // The same request/ACK machinery on another netlink protocol:
+  // NETLINK_GENERIC for generic netlink families (ethtool.h). Only Execute()
+  // makes sense on such a socket; the rtnetlink operations need
+  // NETLINK_ROUTE.
+  static absl::StatusOr<Rtnl> OpenProtocol(int protocol);
 
   Rtnl(Rtnl&&) noexcept;
   Rtnl& operator=(Rtnl&&) noexcept;

@@ -112,6 +112,12 @@ absl::Status ParsePin(absl::string_view v, std::optional<std::array<uint8_t, 32>
   return absl::OkStatus();
 }
 
+std::string CipherList(const std::vector<TlsCipher>& ciphers) {
+  std::vector<absl::string_view> names;
+  for (TlsCipher c : ciphers) names.push_back(TlsCipherName(c));
+  return absl::StrJoin(names, ", ");
+}
+
 std::vector<absl::string_view> SplitList(absl::string_view v) {
   return absl::StrSplit(v, absl::ByAnyChar(", \t"), absl::SkipEmpty());
 }
@@ -140,6 +146,31 @@ absl::Status ParseMethods(absl::string_view v, std::vector<AuthMethod>* out) {
   }
   if (methods.empty()) return Bad("must list at least one method");
   *out = std::move(methods);
+  return absl::OkStatus();
+}
+
+absl::Status ParseCiphers(absl::string_view v, std::vector<TlsCipher>* out) {
+  std::vector<TlsCipher> ciphers;
+  for (absl::string_view item : SplitList(v)) {
+    const std::string name = absl::AsciiStrToLower(item);
+    TlsCipher cipher;
+    if (name == "aes128-gcm") {
+      cipher = TlsCipher::kAes128Gcm;
+    } else if (name == "aes256-gcm") {
+      cipher = TlsCipher::kAes256Gcm;
+    } else if (name == "chacha20-poly1305") {
+      cipher = TlsCipher::kChacha20Poly1305;
+    } else {
+      return Bad(absl::StrCat("unknown cipher '", item,
+                              "' (known: aes128-gcm, aes256-gcm, chacha20-poly1305)"));
+    }
+    if (std::find(ciphers.begin(), ciphers.end(), cipher) != ciphers.end()) {
+      return Bad(absl::StrCat("cipher '", item, "' listed twice"));
+    }
+    ciphers.push_back(cipher);
+  }
+  if (ciphers.empty()) return Bad("must list at least one cipher");
+  *out = std::move(ciphers);
   return absl::OkStatus();
 }
 
@@ -254,6 +285,9 @@ const std::vector<KeySpec>& Keys() {
       {"tls", "insecure-skip-verify",
        [](auto v, Profile& p) { return ParseBool(v, &p.tls.insecure_skip_verify); }},
       {"tls", "keylog-file", [](auto v, Profile& p) { return ParsePath(v, &p.tls.keylog_file); }},
+      {"tls", "ciphers", [](auto v, Profile& p) { return ParseCiphers(v, &p.tls.ciphers); }},
+      {"tls", "prefer-nic-offload",
+       [](auto v, Profile& p) { return ParseBool(v, &p.tls.prefer_nic_offload); }},
       {"tls", "ktls",
        [](auto v, Profile& p) {
          if (v == "auto") {
@@ -379,6 +413,18 @@ absl::string_view KtlsModeName(KtlsMode mode) {
   return "?";
 }
 
+absl::string_view TlsCipherName(TlsCipher cipher) {
+  switch (cipher) {
+    case TlsCipher::kAes128Gcm:
+      return "aes128-gcm";
+    case TlsCipher::kAes256Gcm:
+      return "aes256-gcm";
+    case TlsCipher::kChacha20Poly1305:
+      return "chacha20-poly1305";
+  }
+  return "?";
+}
+
 absl::string_view TlsMinVersionName(TlsMinVersion version) {
   switch (version) {
     case TlsMinVersion::kTls12:
@@ -481,6 +527,18 @@ absl::StatusOr<Profile> ParseProfile(absl::string_view text, absl::string_view f
                      absl::StrCat("[network] mtu = ", profile.network.mtu,
                                   ": IPv6 needs at least 1280 (or set ipv6 = no)"));
   }
+  if (profile.tls.prefer_nic_offload && profile.tls.min_version == TlsMinVersion::kTls13) {
+    return error_for("[tls] prefer-nic-offload",
+                     "[tls] prefer-nic-offload needs TLS 1.2 (NIC offload is TLS 1.2 only), but "
+                     "min-version = 1.3");
+  }
+  const std::vector<TlsCipher>& ciphers = profile.tls.ciphers;
+  if (profile.tls.prefer_nic_offload && !ciphers.empty() &&
+      std::count(ciphers.begin(), ciphers.end(), TlsCipher::kChacha20Poly1305) ==
+          static_cast<long>(ciphers.size())) {
+    return error_for("[tls] prefer-nic-offload",
+                     "[tls] prefer-nic-offload needs AES-GCM, but ciphers = chacha20-poly1305");
+  }
   if (profile.connection.reconnect_max_delay < profile.connection.reconnect_delay) {
     return error_for("[connection] reconnect-max-delay",
                      "[connection] reconnect-max-delay is shorter than reconnect-delay");
@@ -538,6 +596,8 @@ std::string DescribeProfile(const Profile& p) {
                   "\n  min-version = ", TlsMinVersionName(p.tls.min_version),
                   "\n  insecure-skip-verify = ", yes_no(p.tls.insecure_skip_verify),
                   "\n  keylog-file = ", p.tls.keylog_file.empty() ? "(off)" : p.tls.keylog_file,
+                  "\n  ciphers = ", p.tls.ciphers.empty() ? "aes128-gcm, aes256-gcm, chacha20-poly1305" : CipherList(p.tls.ciphers),
+                  "\n  prefer-nic-offload = ", yes_no(p.tls.prefer_nic_offload),
                   "\n  ktls = ", KtlsModeName(p.tls.ktls), "\n");
   absl::StrAppend(&out, "[auth]\n  user = ", p.auth.user, "\n  password = ",
                   p.auth.password.empty() ? "(from " + p.auth.password_file + ")" : "(set)",

@@ -31,6 +31,8 @@ namespace sstp::config {
 
 enum class TlsMinVersion { kTls12, kTls13 };
 enum class KtlsMode { kAuto, kOn, kOff };
+enum class TlsCipher { kAes128Gcm, kAes256Gcm, kChacha20Poly1305 };
+absl::string_view TlsCipherName(TlsCipher cipher);  // "aes128-gcm", ...
 // Authentication methods the client may agree to, in the order of preference
 // used when the server leaves the choice to us.
 enum class AuthMethod { kMsChapV2, kEapMsChapV2, kChapMd5, kPap };
@@ -69,6 +71,12 @@ struct TlsSection {
   bool insecure_skip_verify = false;  // Loudly logged when true.
   std::string keylog_file;            // NSS key log for Wireshark; empty: off.
   KtlsMode ktls = KtlsMode::kAuto;
+  // AEADs offered, in order of preference. Empty: AES-128-GCM,
+  // AES-256-GCM, ChaCha20-Poly1305.
+  std::vector<TlsCipher> ciphers;
+  // When the NIC towards the server offloads kernel TLS (ethtool
+  // tls-hw-tx-offload), offer only what it can take: TLS 1.2 with AES-GCM.
+  bool prefer_nic_offload = false;
 };
 
 struct AuthSection {

@@ -79,6 +79,8 @@ TEST(ProfileTest, EveryKeyParses) {
       "insecure-skip-verify = no\n"
       "keylog-file = /tmp/keys.log\n"
       "ktls = on\n"
+      "ciphers = chacha20-poly1305, aes256-gcm\n"
+      "prefer-nic-offload = no\n"
       "[auth]\n"
       "user = DOMAIN\\alice\n"
       "password-file = /etc/sstp-ktls/office.pass\n"
@@ -118,6 +120,9 @@ TEST(ProfileTest, EveryKeyParses) {
   EXPECT_EQ(p->tls.min_version, TlsMinVersion::kTls13);
   EXPECT_EQ(p->tls.keylog_file, "/tmp/keys.log");
   EXPECT_EQ(p->tls.ktls, KtlsMode::kOn);
+  EXPECT_EQ(p->tls.ciphers,
+            (std::vector<TlsCipher>{TlsCipher::kChacha20Poly1305, TlsCipher::kAes256Gcm}));
+  EXPECT_FALSE(p->tls.prefer_nic_offload);
   EXPECT_EQ(p->auth.user, "DOMAIN\\alice");
   EXPECT_TRUE(p->auth.password.empty());
   EXPECT_EQ(p->auth.password_file, "/etc/sstp-ktls/office.pass");
@@ -200,6 +205,20 @@ INSTANTIATE_TEST_SUITE_P(
                 "/etc/sstp-ktls/office.conf:7: [network] ipv6 = maybe: must be yes or no"},
         BadCase{"Ktls", kBase + "[tls]\nktls = yes\n",
                 "/etc/sstp-ktls/office.conf:7: [tls] ktls = yes: must be auto, on or off"},
+        BadCase{"Cipher", kBase + "[tls]\nciphers = aes128-gcm, aes128-cbc\n",
+                "/etc/sstp-ktls/office.conf:7: [tls] ciphers = aes128-gcm, aes128-cbc: unknown "
+                "cipher 'aes128-cbc' (known: aes128-gcm, aes256-gcm, chacha20-poly1305)"},
+        BadCase{"CipherTwice", kBase + "[tls]\nciphers = aes256-gcm aes256-gcm\n",
+                "/etc/sstp-ktls/office.conf:7: [tls] ciphers = aes256-gcm aes256-gcm: cipher "
+                "'aes256-gcm' listed twice"},
+        BadCase{"NicOffloadWithTls13Only",
+                kBase + "[tls]\nmin-version = 1.3\nprefer-nic-offload = yes\n",
+                "/etc/sstp-ktls/office.conf:8: [tls] prefer-nic-offload needs TLS 1.2 (NIC offload "
+                "is TLS 1.2 only), but min-version = 1.3"},
+        BadCase{"NicOffloadWithChachaOnly",
+                kBase + "[tls]\nciphers = chacha20-poly1305\nprefer-nic-offload = yes\n",
+                "/etc/sstp-ktls/office.conf:8: [tls] prefer-nic-offload needs AES-GCM, but ciphers "
+                "= chacha20-poly1305"},
         BadCase{"MinVersion", kBase + "[tls]\nmin-version = 1.1\n",
                 "/etc/sstp-ktls/office.conf:7: [tls] min-version = 1.1: must be 1.2 or 1.3"},
         BadCase{"PinNotHex", kBase + "[tls]\npin = sha256:xyz\n",

@@ -38,6 +38,12 @@ std::string JsonList(const std::vector<std::string>& items) {
   return absl::StrCat("[", absl::StrJoin(quoted, ","), "]");
 }
 
+std::string JsonCounters(const std::vector<std::pair<std::string, uint64_t>>& counters) {
+  std::vector<std::string> fields;
+  for (const auto& [name, value] : counters) fields.push_back(absl::StrCat(JsonString(name), ":", value));
+  return absl::StrCat("{", absl::StrJoin(fields, ","), "}");
+}
+
 std::string OrNone(const std::string& s) { return s.empty() ? "-" : s; }
 
 }  // namespace
@@ -48,7 +54,23 @@ std::string FormatStatus(const StatusSnapshot& s) {
   absl::StrAppend(&out, "state:        ", s.phase, "\n");
   absl::StrAppend(&out, "server:       ", OrNone(s.server), "\n");
   absl::StrAppend(&out, "tls:          ", OrNone(s.tls_version), " ", s.tls_cipher, "\n");
-  absl::StrAppend(&out, "record layer: ", OrNone(s.record_layer), "\n");
+  if (s.record_layer_tx == s.record_layer_rx) {
+    absl::StrAppend(&out, "record layer: ", OrNone(s.record_layer_tx), " both directions\n");
+  } else {
+    absl::StrAppend(&out, "record layer: send ", OrNone(s.record_layer_tx), ", receive ",
+                    OrNone(s.record_layer_rx), "\n");
+  }
+  if (!s.user_space_reason.empty()) absl::StrAppend(&out, "  why:        ", s.user_space_reason, "\n");
+  if (s.ktls_tx_records > 0 || s.ktls_rx_records > 0) {
+    absl::StrAppend(&out, "kernel tls:   ", s.ktls_tx_records, " records sent, ", s.ktls_rx_records,
+                    " received, ", s.ktls_rekeys, " rekeys\n");
+  }
+  if (!s.ktls_counters.empty()) {
+    std::vector<std::string> parts;
+    for (const auto& [name, value] : s.ktls_counters) parts.push_back(absl::StrCat(name, " ", value));
+    absl::StrAppend(&out, "tls_stat:     ", absl::StrJoin(parts, ", "), "\n");
+  }
+  if (!s.nic_offload.empty()) absl::StrAppend(&out, "nic:          ", s.nic_offload, "\n");
   absl::StrAppend(&out, "auth:         ", OrNone(s.auth_method), "\n");
   absl::StrAppend(&out, "interface:    ", OrNone(s.interface), "\n");
   absl::StrAppend(&out, "addresses:    ", s.addresses.empty() ? "-" : absl::StrJoin(s.addresses, ", "), "\n");
@@ -66,7 +88,12 @@ std::string FormatStatusJson(const StatusSnapshot& s) {
   return absl::StrCat(
       "{\"profile\":", JsonString(s.profile), ",\"state\":", JsonString(s.phase),
       ",\"server\":", JsonString(s.server), ",\"tls_version\":", JsonString(s.tls_version),
-      ",\"tls_cipher\":", JsonString(s.tls_cipher), ",\"record_layer\":", JsonString(s.record_layer),
+      ",\"tls_cipher\":", JsonString(s.tls_cipher), ",\"record_layer_tx\":", JsonString(s.record_layer_tx),
+      ",\"record_layer_rx\":", JsonString(s.record_layer_rx),
+      ",\"user_space_reason\":", JsonString(s.user_space_reason),
+      ",\"ktls_tx_records\":", s.ktls_tx_records, ",\"ktls_rx_records\":", s.ktls_rx_records,
+      ",\"ktls_rekeys\":", s.ktls_rekeys, ",\"tls_stat\":", JsonCounters(s.ktls_counters),
+      ",\"nic_offload\":", JsonString(s.nic_offload),
       ",\"auth_method\":", JsonString(s.auth_method), ",\"interface\":", JsonString(s.interface),
       ",\"addresses\":", JsonList(s.addresses), ",\"changes\":", JsonList(s.routes),
       ",\"dns\":", JsonList(s.dns), ",\"tx_packets\":", s.tx_packets, ",\"tx_bytes\":", s.tx_bytes,

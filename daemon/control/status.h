@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -20,7 +21,20 @@ struct StatusSnapshot {
   std::string server;
   std::string tls_version;
   std::string tls_cipher;
-  std::string record_layer;   // "user space (OpenSSL)" or "kernel".
+  // Where each direction's TLS records are protected: "kernel (software)",
+  // "kernel (NIC eth0)" or "user space (OpenSSL)"; with why user space
+  // when the kernel was not used.
+  std::string record_layer_tx;
+  std::string record_layer_rx;
+  std::string user_space_reason;
+  // Kernel TLS only: records the kernel protected since the hand-over
+  // (getsockopt rec_seq), rekeys followed, and the kernel's counters that
+  // matter (/proc/net/tls_stat: TlsDecryptError, ...), machine-wide.
+  uint64_t ktls_tx_records = 0, ktls_rx_records = 0, ktls_rekeys = 0;
+  std::vector<std::pair<std::string, uint64_t>> ktls_counters;
+  // Whether the NIC towards the server can take the TLS session (ethtool
+  // tls-hw-* features), e.g. "eth0: no NIC TLS offload".
+  std::string nic_offload;
   std::string auth_method;
   std::string interface;
   std::vector<std::string> addresses;

@@ -25,6 +25,8 @@
 #include "daemon/sstp/client.h"
 #include "daemon/sstp/http.h"
 #include "daemon/tls/client.h"
+#include "ktls/kernel.h"
+#include "netlink/ethtool.h"
 #include "netlink/network_changes.h"
 #include "netlink/rtnl.h"
 #include "netlink/tun.h"
@@ -37,6 +39,18 @@ namespace {
 // How long an orderly shutdown may take before the session just closes the
 // connection: LCP Terminate (RFC 1661: 2 x 3 s) plus CALL_DISCONNECT's 5 s.
 constexpr absl::Duration kShutdownBudget = absl::Seconds(12);
+
+tls::Cipher ToTls(config::TlsCipher c) {
+  switch (c) {
+    case config::TlsCipher::kAes128Gcm:
+      return tls::Cipher::kAes128Gcm;
+    case config::TlsCipher::kAes256Gcm:
+      return tls::Cipher::kAes256Gcm;
+    case config::TlsCipher::kChacha20Poly1305:
+      return tls::Cipher::kChacha20Poly1305;
+  }
+  return tls::Cipher::kAes128Gcm;
+}
 
 tls::ClientConfig TlsConfig(const config::Profile& p) {
   tls::ClientConfig c;
@@ -54,6 +68,7 @@ tls::ClientConfig TlsConfig(const config::Profile& p) {
     c.keylog_file = env;
   }
   c.handshake_timeout = p.server.connect_timeout;
+  for (config::TlsCipher cipher : p.tls.ciphers) c.ciphers.push_back(ToTls(cipher));
   return c;
 }
 
@@ -72,6 +87,22 @@ ppp::AuthMethod ToPpp(config::AuthMethod m) {
 }
 
 netlink::IpAddress V4(const ppp::Ipv4Address& a) { return netlink::IpAddress::V4(a); }
+
+// The address a connected socket talks to.
+absl::StatusOr<netlink::IpAddress> PeerAddress(int fd) {
+  sockaddr_storage peer{};
+  socklen_t len = sizeof(peer);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) {
+    return LastErrnoStatus("getpeername");
+  }
+  if (peer.ss_family == AF_INET) {
+    return netlink::IpAddress::FromBytes(absl::MakeConstSpan(
+        reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in*>(&peer)->sin_addr), 4));
+  }
+  return netlink::IpAddress::FromBytes(absl::MakeConstSpan(
+      reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr), 16));
+}
+
 
 std::string TlsVersionText(tls::TlsVersion v) {
   return v == tls::TlsVersion::kTls13 ? "TLS 1.3" : "TLS 1.2";
@@ -127,6 +158,7 @@ class Session::Impl final : public dataplane::ControlPlane {
   }
 
   absl::Status Connect();
+  void PreferNicOffload(tls::ClientConfig* config);
   absl::Status StartCall();
   void Loop();
   void Teardown();
@@ -157,6 +189,7 @@ class Session::Impl final : public dataplane::ControlPlane {
   std::unique_ptr<TlsRecordCodec> codec_;     // User-space record layer, or
   std::unique_ptr<KernelTls> kernel_;         // the kernel's.
   std::string user_space_reason_;
+  std::optional<netlink::TlsOffloadFeatures> nic_;  // Of the device towards the server.
   bool transport_failed_ = false;             // No close_notify on a dead socket.
   std::unique_ptr<uring::Ring> ring_;
   std::unique_ptr<dataplane::Engine> engine_;
@@ -226,7 +259,9 @@ absl::Status Session::Impl::Connect() {
               server.host, server.port);
   }
   phase_ = "tls";
-  ASSIGN_OR_RETURN(tls_context_, tls::ClientContext::Create(TlsConfig(profile_), log_));
+  tls::ClientConfig tls_config = TlsConfig(profile_);
+  PreferNicOffload(&tls_config);
+  ASSIGN_OR_RETURN(tls_context_, tls::ClientContext::Create(tls_config, log_));
   absl::StatusOr<std::unique_ptr<tls::Connection>> tls = tls_context_->Handshake(socket_.get());
   if (!tls.ok()) {
     outcome_.certificate_rejected = tls.status().code() == absl::StatusCode::kUnauthenticated;
@@ -266,6 +301,39 @@ absl::Status Session::Impl::Connect() {
   codec_ = std::move(layer->codec);
   user_space_reason_ = layer->user_space_reason;
   return absl::OkStatus();
+}
+
+void Session::Impl::PreferNicOffload(tls::ClientConfig* config) {
+  // The NIC the connection leaves by, and whether it can do kernel TLS
+  // itself (ethtool tls-hw-*): shown in status, and with
+  // prefer-nic-offload = yes it shapes what we offer.
+  absl::StatusOr<netlink::IpAddress> peer = PeerAddress(socket_.get());
+  absl::StatusOr<netlink::TlsOffloadFeatures> nic =
+      peer.ok() ? netlink::TlsOffloadTowards(*peer)
+                : absl::StatusOr<netlink::TlsOffloadFeatures>(peer.status());
+  if (nic.ok()) {
+    nic_ = *nic;
+    log_.Info("%s", nic_->Describe());
+  } else {
+    log_.Debug("NIC TLS offload unknown: %s", std::string(nic.status().message()));
+  }
+  if (!profile_.tls.prefer_nic_offload) return;
+  if (!nic_ || !(nic_->tx_capable || nic_->tx_active)) {
+    log_.Info("prefer-nic-offload: %s; TLS 1.3 stays on offer",
+              nic_ ? nic_->Describe() : "the NIC towards the server is unknown");
+    return;
+  }
+  // Mainline device offload is TLS 1.2 with AES-GCM only.
+  config->max_version = tls::TlsVersion::kTls12;
+  std::vector<tls::Cipher> aes;
+  for (tls::Cipher c : config->ciphers.empty() ? std::vector<tls::Cipher>{tls::Cipher::kAes128Gcm,
+                                                                          tls::Cipher::kAes256Gcm}
+                                               : config->ciphers) {
+    if (c != tls::Cipher::kChacha20Poly1305) aes.push_back(c);
+  }
+  config->ciphers = aes;
+  log_.Notice("%s: offering TLS 1.2 with AES-GCM only, which the NIC can take "
+              "(prefer-nic-offload = yes)", nic_->interface);
 }
 
 absl::Status Session::Impl::StartCall() {
@@ -530,15 +598,7 @@ absl::Status Session::Impl::ConfigureNetwork() {
   if (profile_.network.default_route) {
     // Keep the server reachable outside the tunnel, then take the default
     // route with two /1 halves so the original default stays untouched.
-    sockaddr_storage peer{};
-    socklen_t len = sizeof(peer);
-    getpeername(socket_.get(), reinterpret_cast<sockaddr*>(&peer), &len);
-    absl::StatusOr<netlink::IpAddress> server =
-        peer.ss_family == AF_INET
-            ? netlink::IpAddress::FromBytes(absl::MakeConstSpan(
-                  reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in*>(&peer)->sin_addr), 4))
-            : netlink::IpAddress::FromBytes(absl::MakeConstSpan(
-                  reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr), 16));
+    absl::StatusOr<netlink::IpAddress> server = PeerAddress(socket_.get());
     if (server.ok()) RETURN_IF_ERROR(changes_->AddServerHostRoute(*server).status());
     if (ipv4_) RETURN_IF_ERROR(changes_->AddSplitDefaultRoute(AF_INET, ifindex));
     if (ipv6_) RETURN_IF_ERROR(changes_->AddSplitDefaultRoute(AF_INET6, ifindex));
@@ -609,7 +669,40 @@ control::StatusSnapshot Session::Impl::status() const {
     s.tls_version = TlsVersionText(tls_->info().version);
     s.tls_cipher = tls_->info().cipher_name;
   }
-  s.record_layer = "user space (OpenSSL)";
+  if (kernel_) {
+    s.record_layer_tx = s.record_layer_rx = "kernel (software)";
+    if (absl::StatusOr<KernelTls::RecordCount> n = kernel_->KernelRecords(); n.ok()) {
+      s.ktls_tx_records = n->tx;
+      s.ktls_rx_records = n->rx;
+    }
+    s.ktls_rekeys = kernel_->rekeys();
+    if (absl::StatusOr<ktls::TlsStat> stat = ktls::ReadTlsStat(); stat.ok()) {
+      // Device offload is all-or-nothing per direction and falls back
+      // silently; the machine-wide gauges tell where sessions are now.
+      if (stat->curr_tx_device > 0) s.record_layer_tx = "kernel (NIC device offload)";
+      if (stat->curr_rx_device > 0) s.record_layer_rx = "kernel (NIC device offload)";
+      s.ktls_counters = {{"TlsCurrTxSw", stat->curr_tx_sw},
+                         {"TlsCurrRxSw", stat->curr_rx_sw},
+                         {"TlsCurrTxDevice", stat->curr_tx_device},
+                         {"TlsCurrRxDevice", stat->curr_rx_device},
+                         {"TlsDecryptError", stat->decrypt_error},
+                         {"TlsRxNoPadViolation", stat->rx_no_pad_violation},
+                         {"TlsDecryptRetry", stat->decrypt_retry}};
+    }
+  }
+  if (nic_) {
+    s.nic_offload = nic_->Describe();
+    if (tls_ && (nic_->tx_capable || nic_->rx_capable)) {
+      const bool fits = tls_->info().version == tls::TlsVersion::kTls12 &&
+                        tls_->info().cipher != tls::Cipher::kChacha20Poly1305;
+      absl::StrAppend(&s.nic_offload, fits ? "; the NIC can take this session"
+                                           : "; this session (TLS 1.3 or ChaCha20) cannot be offloaded");
+    }
+  }
+  if (codec_) {
+    s.record_layer_tx = s.record_layer_rx = "user space (OpenSSL)";
+    s.user_space_reason = user_space_reason_;
+  }
   s.auth_method = auth_method_;
   s.interface = profile_.network.interface;
   if (ipv4_) s.addresses.push_back(V4(ipv4_->local).ToString());

@@ -208,8 +208,11 @@ absl::StatusOr<std::unique_ptr<ClientContext>> ClientContext::Create(ClientConfi
   impl.host_is_ip = normalized.second;
 
   // TLS 1.3 is always the maximum.
+  if (cfg.min_version == TlsVersion::kTls13 && cfg.max_version == TlsVersion::kTls12) {
+    return absl::InvalidArgumentError("TLS: the minimum version is above the maximum");
+  }
   ASSIGN_OR_RETURN(impl.ctx, internal::NewContext(TLS_client_method(), cfg.min_version,
-                                                  TlsVersion::kTls13, cfg.ciphers));
+                                                  cfg.max_version, cfg.ciphers));
   SSL_CTX* ctx = impl.ctx.get();
 
   // Trust store.
@@ -257,7 +260,7 @@ absl::StatusOr<std::unique_ptr<Connection>> ClientContext::Handshake(int fd) con
   const std::string& host = impl_->host;
   auto impl = std::make_unique<Connection::Impl>(internal::Role::kClient, host, logger_,
                                                  impl_->keylog, config_.min_version,
-                                                 TlsVersion::kTls13);
+                                                 config_.max_version);
   Connection::Impl& c = *impl;
   RETURN_IF_ERROR(c.Attach(impl_->ctx.get(), fd));
   SSL* ssl = c.ssl.get();

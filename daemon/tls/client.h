@@ -73,8 +73,10 @@ struct ClientConfig {
   std::string ca_dir;
   // SHA-256 of the leaf certificate (DER).
   std::optional<std::array<uint8_t, 32>> pin_sha256;
-  // TLS 1.3 is always the maximum.
   TlsVersion min_version = TlsVersion::kTls12;
+  // TLS 1.3 unless the session should suit NIC offload (TLS 1.2 only in
+  // mainline). Create() fails if it is below min_version.
+  TlsVersion max_version = TlsVersion::kTls13;
   // Skips chain, name and EKU checks (the pin, if set, is still checked).
   // Logged as a warning on every handshake.
   bool insecure_skip_verify = false;

@@ -1,9 +1,11 @@
-// Fuzzes the rtnetlink reply parsers (netlink/rtnl_messages.h) with arbitrary
+// Fuzzes the rtnetlink reply parsers (netlink/rtnl_messages.h) and the
+// generic netlink / ethtool ones (netlink/ethtool_messages.h) with arbitrary
 // datagrams, walked message by message as Rtnl walks what the kernel sends.
 //
-// Invariant: a route or address that parses, rebuilt as a request with the
+// Invariants: a route or address that parses, rebuilt as a request with the
 // builders and parsed again, gives back the same fields (the builders and
-// parsers agree on the layout).
+// parsers agree on the layout); a features reply that parses names a valid
+// device and describes itself.
 
 #include <algorithm>
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <cstring>
 #include <vector>
 
+#include "netlink/ethtool_messages.h"
 #include "netlink/rtnl_messages.h"
 
 namespace {
@@ -56,6 +59,16 @@ void CheckAddressRoundTrip(const AddressInfo& address) {
   }
 }
 
+void CheckGenericNetlink(const nlmsghdr* message) {
+  // Generic netlink types are dynamic (the controller's is RTM_NEWLINK's
+  // number), so both parsers see every message; they check the command.
+  (void)sstp::netlink::ParseFamilyId(message);
+  absl::StatusOr<sstp::netlink::TlsOffloadFeatures> features =
+      sstp::netlink::ParseFeaturesReply(message);
+  if (!features.ok()) return;
+  if (features->ifindex <= 0 || features->Describe().empty()) abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -92,6 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         (void)sstp::netlink::ParseErrorMessage(message);
         break;
     }
+    CheckGenericNetlink(message);
     const size_t step = std::min<size_t>(NLMSG_ALIGN(message->nlmsg_len), remaining);
     next += step;
     remaining -= step;
