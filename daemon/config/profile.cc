@@ -361,6 +361,8 @@ const std::vector<KeySpec>& Keys() {
        }},
       {"connection", "lcp-echo-failures",
        [](auto v, Profile& p) { return ParseInt(v, 1, 100, &p.connection.lcp_echo_failures); }},
+      {"connection", "bandwidth-mbit",
+       [](auto v, Profile& p) { return ParseInt(v, 1, 400000, &p.connection.bandwidth_mbit); }},
   };
   return *keys;
 }
@@ -617,7 +619,8 @@ std::string DescribeProfile(const Profile& p) {
                   "\n  hello-interval = ", duration(p.connection.hello_interval),
                   "\n  negotiation-timeout = ", duration(p.connection.negotiation_timeout),
                   "\n  lcp-echo-interval = ", duration(p.connection.lcp_echo_interval),
-                  "\n  lcp-echo-failures = ", p.connection.lcp_echo_failures, "\n");
+                  "\n  lcp-echo-failures = ", p.connection.lcp_echo_failures,
+                  "\n  bandwidth-mbit = ", p.connection.bandwidth_mbit, "\n");
   return out;
 }
 

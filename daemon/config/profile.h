@@ -108,6 +108,10 @@ struct ConnectionSection {
   absl::Duration negotiation_timeout = absl::Seconds(60); // MS-SSTP 3.2.2.
   absl::Duration lcp_echo_interval = absl::Seconds(30);   // 0: off.
   int lcp_echo_failures = 4;
+  // The path's expected rate in Mbit/s: with the measured round-trip time
+  // it sizes the socket buffers (bandwidth-delay product) when the
+  // kernel's TCP autotuning limit would be too small.
+  int bandwidth_mbit = 1000;
 };
 
 struct Profile {

@@ -102,7 +102,8 @@ TEST(ProfileTest, EveryKeyParses) {
       "hello-interval = 20\n"
       "negotiation-timeout = 45s\n"
       "lcp-echo-interval = 0\n"
-      "lcp-echo-failures = 3\n";
+      "lcp-echo-failures = 3\n"
+      "bandwidth-mbit = 10000\n";
   absl::StatusOr<Profile> p = ParseProfile(kFull, "office.conf");
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->server.host, "203.0.113.7");
@@ -146,6 +147,7 @@ TEST(ProfileTest, EveryKeyParses) {
   EXPECT_EQ(p->connection.negotiation_timeout, absl::Seconds(45));
   EXPECT_EQ(p->connection.lcp_echo_interval, absl::ZeroDuration());
   EXPECT_EQ(p->connection.lcp_echo_failures, 3);
+  EXPECT_EQ(p->connection.bandwidth_mbit, 10000);
 }
 
 TEST(ProfileTest, QuotesKeepSpacesAndHashIsNotAComment) {

@@ -330,6 +330,13 @@ void Engine::OnReceive(int32_t res) {
     return;
   }
   if (res < 0) {
+    if (kernel_tls() && res == -EBADMSG) {
+      // The kernel could not authenticate a record (RFC 8446 bad_record_mac):
+      // wrong keys or sequence, or a corrupted stream.
+      Fail(absl::DataLossError(absl::StrCat("kernel TLS: a record from the ", options_.peer_name,
+                                            " failed authentication (EBADMSG, bad_record_mac)")));
+      return;
+    }
     Fail(ErrnoStatus(-res, absl::StrCat("receive from ", options_.peer_name)));
     return;
   }

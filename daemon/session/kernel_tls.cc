@@ -126,78 +126,96 @@ absl::Status KernelTls::SendAlert(uint8_t level, uint8_t description) {
   return ktls::SendRecord(fd_, ktls::kAlert, body);
 }
 
-absl::Status KernelTls::Unexpected(uint8_t alert, std::string why) {
-  alert_to_send_ = alert;
-  return absl::DataLossError(std::move(why));
-}
-
-absl::StatusOr<RecordVerdict> KernelTls::OnRecord(uint8_t content_type,
-                                                  absl::Span<const uint8_t> body) {
-  switch (content_type) {
-    case ktls::kAlert: {
-      if (body.size() != 2) {
-        return Unexpected(ktls::kDecodeError,
-                          absl::StrCat("malformed TLS alert (", body.size(), " bytes) from ", peer()));
-      }
-      const uint8_t level = body[0], description = body[1];
-      if (description == ktls::kCloseNotify) return RecordVerdict::kPeerClosed;
-      if (level == ktls::kAlertWarning && version_ == ktls::TlsVersion::kTls12) {
-        // TLS 1.2 warnings (e.g. no_renegotiation) leave the session open.
-        log_.Info("TLS warning alert from %s: %s", peer(), ktls::AlertName(description));
-        return RecordVerdict::kContinue;
-      }
-      if (description == 90 /* user_canceled */) {
-        // RFC 8446 6.1: announces a close_notify to follow.
-        log_.Info("TLS alert from %s: user_canceled", peer());
-        return RecordVerdict::kContinue;
-      }
-      return absl::AbortedError(
-          absl::StrCat("TLS alert from ", peer(), ": ", ktls::AlertName(description)));
+absl::StatusOr<RecordEvent> ClassifyRecord(ktls::TlsVersion version, TlsSide side,
+                                           uint8_t content_type, absl::Span<const uint8_t> body,
+                                           std::optional<uint8_t>* alert_to_send) {
+  const char* peer = side == TlsSide::kClient ? "the server" : "the client";
+  const bool tls13 = version == ktls::TlsVersion::kTls13;
+  auto unexpected = [&](uint8_t alert, std::string why) {
+    *alert_to_send = alert;
+    return absl::DataLossError(std::move(why));
+  };
+  RecordEvent event;
+  if (content_type == ktls::kAlert) {
+    if (body.size() != 2) {
+      return unexpected(ktls::kDecodeError,
+                        absl::StrCat("malformed TLS alert (", body.size(), " bytes) from ", peer));
     }
-    case ktls::kHandshake:
-      return OnHandshake(body);
-    default:
-      return Unexpected(ktls::kUnexpectedMessage,
-                        absl::StrCat("unexpected TLS record of type ", content_type, " from ",
-                                     peer(), " after the handshake"));
+    const uint8_t level = body[0], description = body[1];
+    if (description == ktls::kCloseNotify) {
+      event.kind = RecordEvent::kPeerClosed;
+      return event;
+    }
+    if (description == 90 /* user_canceled */ || (!tls13 && level == ktls::kAlertWarning)) {
+      // RFC 8446 6.1: user_canceled announces a close_notify; TLS 1.2
+      // warnings (e.g. no_renegotiation) leave the session open.
+      event.note = absl::StrCat("TLS warning from ", peer, ": ", ktls::AlertName(description));
+      return event;
+    }
+    return absl::AbortedError(absl::StrCat("TLS alert from ", peer, ": ", ktls::AlertName(description)));
   }
-}
-
-absl::StatusOr<RecordVerdict> KernelTls::OnHandshake(absl::Span<const uint8_t> body) {
-  // A record may hold several handshake messages: type(1) length(3) body.
+  if (content_type != ktls::kHandshake) {
+    return unexpected(ktls::kUnexpectedMessage,
+                      absl::StrCat("unexpected TLS record of type ", content_type, " from ", peer,
+                                   " after the handshake"));
+  }
+  if (body.empty()) {
+    return unexpected(ktls::kDecodeError, absl::StrCat("empty TLS handshake record from ", peer));
+  }
+  // type(1) length(3) body, possibly several in one record.
   while (!body.empty()) {
+    if (event.kind == RecordEvent::kKeyUpdate) {
+      return unexpected(ktls::kUnexpectedMessage,
+                        absl::StrCat("data after a KeyUpdate in the same record from ", peer));
+    }
     if (body.size() < 4) {
-      return Unexpected(ktls::kDecodeError,
-                        absl::StrCat("truncated TLS handshake message from ", peer()));
+      return unexpected(ktls::kDecodeError, absl::StrCat("truncated TLS handshake message from ", peer));
     }
     const uint8_t type = body[0];
     const size_t length = (size_t{body[1]} << 16) | (size_t{body[2]} << 8) | body[3];
     if (body.size() - 4 < length) {
-      // Messages split across records do not happen after the handshake in
-      // practice (a ticket is a few hundred bytes); refuse rather than guess.
-      return Unexpected(ktls::kDecodeError,
-                        absl::StrCat("TLS handshake message of type ", type, " from ", peer(),
-                                     " claims ", length, " bytes; the record holds ",
-                                     body.size() - 4));
+      // Post-handshake messages are small (a ticket is a few hundred
+      // bytes) and never split across records in practice: refuse rather
+      // than reassemble.
+      return unexpected(ktls::kDecodeError,
+                        absl::StrCat("TLS handshake message of type ", type, " from ", peer,
+                                     " claims ", length, " bytes; the record holds ", body.size() - 4));
     }
     const absl::Span<const uint8_t> message = body.subspan(4, length);
     body.remove_prefix(4 + length);
-    const bool tls13 = version_ == ktls::TlsVersion::kTls13;
     if (type == kNewSessionTicket && tls13) {
-      log_.Debug("NewSessionTicket from %s ignored (no resumption)", peer());
+      event.note = absl::StrCat("NewSessionTicket from ", peer, " ignored (no resumption)");
     } else if (type == kKeyUpdate && tls13) {
       if (message.size() != 1 || message[0] > 1) {
-        return Unexpected(ktls::kDecodeError, absl::StrCat("malformed KeyUpdate from ", peer()));
+        return unexpected(ktls::kDecodeError, absl::StrCat("malformed KeyUpdate from ", peer));
       }
-      RETURN_IF_ERROR(FollowKeyUpdate(message[0] == 1));
-    } else if (type == kHelloRequest && !tls13 && side_ == TlsSide::kClient) {
-      // RFC 5246 7.4.1.1: a client may ignore it; renegotiation is refused.
-      log_.Info("the server asked for TLS renegotiation; ignored");
+      event.kind = RecordEvent::kKeyUpdate;
+      event.update_requested = message[0] == 1;
+    } else if (type == kHelloRequest && !tls13 && side == TlsSide::kClient) {
+      // RFC 5246 7.4.1.1: a client may ignore it; we never renegotiate.
+      event.note = "the server asked for TLS renegotiation; ignored";
     } else {
-      return Unexpected(ktls::kUnexpectedMessage,
+      return unexpected(ktls::kUnexpectedMessage,
                         absl::StrCat("unexpected TLS handshake message of type ", type, " from ",
-                                     peer(), " after the handshake"));
+                                     peer, " after the handshake"));
     }
+  }
+  return event;
+}
+
+absl::StatusOr<RecordVerdict> KernelTls::OnRecord(uint8_t content_type,
+                                                  absl::Span<const uint8_t> body) {
+  ASSIGN_OR_RETURN(RecordEvent event,
+                   ClassifyRecord(version_, side_, content_type, body, &alert_to_send_));
+  switch (event.kind) {
+    case RecordEvent::kIgnore:
+      log_.Debug("%s", event.note);
+      return RecordVerdict::kContinue;
+    case RecordEvent::kPeerClosed:
+      return RecordVerdict::kPeerClosed;
+    case RecordEvent::kKeyUpdate:
+      RETURN_IF_ERROR(FollowKeyUpdate(event.update_requested));
+      return RecordVerdict::kContinue;
   }
   return RecordVerdict::kContinue;
 }

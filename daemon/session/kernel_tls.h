@@ -38,6 +38,26 @@ enum class RecordVerdict {
   kPeerClosed,   // close_notify: the peer ends the session in order.
 };
 
+// What a non-data record received after the hand-over asks for. Pure: the
+// reading of RFC 8446 4.6 / 6 and RFC 5246 7.2 that OnRecord() applies.
+struct RecordEvent {
+  enum Kind {
+    kIgnore,      // NewSessionTicket, a TLS 1.2 warning, HelloRequest, user_canceled.
+    kPeerClosed,  // close_notify.
+    kKeyUpdate,   // TLS 1.3 KeyUpdate: follow it.
+  } kind = kIgnore;
+  bool update_requested = false;  // kKeyUpdate: the peer wants ours too.
+  std::string note;               // For the log (kIgnore).
+};
+// An error names the cause: kAborted for the peer's fatal alert, kDataLoss
+// for a malformed or unexpected record, with the alert we owe the peer in
+// `*alert_to_send`. Several handshake messages in one record are read in
+// turn; a KeyUpdate must be the last of them (RFC 8446 5.1: it ends the
+// record protected under the old key).
+absl::StatusOr<RecordEvent> ClassifyRecord(ktls::TlsVersion version, TlsSide side,
+                                           uint8_t content_type, absl::Span<const uint8_t> body,
+                                           std::optional<uint8_t>* alert_to_send);
+
 class KernelTls {
  public:
   // Attaches the "tls" ULP to the connected socket `fd` and installs both
@@ -82,9 +102,7 @@ class KernelTls {
   KernelTls(int fd, TlsSide side, Logger log) : fd_(fd), side_(side), log_(std::move(log)) {}
   absl::Status InstallDirection(ktls::Direction direction, const ktls::TrafficKeys& keys,
                                 uint64_t sequence);
-  absl::StatusOr<RecordVerdict> OnHandshake(absl::Span<const uint8_t> body);
   absl::Status FollowKeyUpdate(bool update_requested);
-  absl::Status Unexpected(uint8_t alert, std::string why);
   const char* peer() const { return side_ == TlsSide::kClient ? "the server" : "the client"; }
 
   int fd_;

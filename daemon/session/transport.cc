@@ -9,8 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -120,6 +122,70 @@ absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port, absl:
   if (result.ok()) return result;
   return absl::UnavailableError(absl::StrCat("cannot connect to ", host, " port ", port, " (",
                                              absl::StrJoin(failures, "; "), ")"));
+}
+
+SocketBufferPlan PlanSocketBuffers(uint32_t rtt_us, uint64_t rate_bits_per_second,
+                                   uint64_t autotune_limit) {
+  constexpr uint64_t kMaxBuffer = 64u << 20;
+  SocketBufferPlan plan;
+  plan.bdp_bytes = rate_bits_per_second / 8 * rtt_us / 1000000;
+  if (2 * plan.bdp_bytes > autotune_limit) {
+    plan.override_kernel = true;
+    plan.buffer_bytes = static_cast<int>(std::min(2 * plan.bdp_bytes, kMaxBuffer));
+  }
+  return plan;
+}
+
+namespace {
+
+// The third field of /proc/sys/net/ipv4/tcp_wmem or tcp_rmem; 0 if unknown.
+uint64_t AutotuneLimit(const char* path) {
+  std::ifstream in(path);
+  uint64_t min = 0, initial = 0, max = 0;
+  in >> min >> initial >> max;
+  return in ? max : 0;
+}
+
+}  // namespace
+
+void TuneDataSocket(int fd, uint64_t rate_bits_per_second, const Logger& log) {
+  // Unsent data the kernel may hold: enough to keep a fast path busy between
+  // two batches of the ring, small enough that an SSTP hello or LCP echo
+  // is not stuck behind seconds of bulk data.
+  const int lowat = 256 * 1024;
+  if (setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat)) != 0) {
+    log.Debug("%s", std::string(LastErrnoStatus("TCP_NOTSENT_LOWAT").message()));
+  }
+  tcp_info info{};
+  socklen_t len = sizeof(info);
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) {
+    log.Debug("%s", std::string(LastErrnoStatus("TCP_INFO").message()));
+    return;
+  }
+  const struct {
+    const char* sysctl;
+    int option;
+    const char* name;
+  } kSides[] = {{"/proc/sys/net/ipv4/tcp_wmem", SO_SNDBUFFORCE, "send"},
+                {"/proc/sys/net/ipv4/tcp_rmem", SO_RCVBUFFORCE, "receive"}};
+  for (const auto& side : kSides) {
+    const uint64_t limit = AutotuneLimit(side.sysctl);
+    const SocketBufferPlan plan = PlanSocketBuffers(info.tcpi_rtt, rate_bits_per_second, limit);
+    if (!plan.override_kernel) {
+      log.Debug("%s buffer: autotuning up to %d bytes covers the BDP (%d bytes at RTT %d us)",
+                side.name, limit, plan.bdp_bytes, info.tcpi_rtt);
+      continue;
+    }
+    // The kernel doubles the value it is given for its own bookkeeping.
+    const int value = plan.buffer_bytes / 2;
+    if (setsockopt(fd, SOL_SOCKET, side.option, &value, sizeof(value)) != 0) {
+      log.Warning("%s buffer for a BDP of %d bytes (RTT %d us) not set: %s", side.name,
+                  plan.bdp_bytes, info.tcpi_rtt, std::string(LastErrnoStatus("setsockopt").message()));
+    } else {
+      log.Info("%s buffer %d bytes for a BDP of %d bytes (RTT %d us, autotuning stops at %d)",
+               side.name, plan.buffer_bytes, plan.bdp_bytes, info.tcpi_rtt, limit);
+    }
+  }
 }
 
 absl::Status ProxyConnect(int fd, absl::string_view host, uint16_t port,

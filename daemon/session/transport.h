@@ -33,6 +33,28 @@ absl::StatusOr<SecretString> ReadSecretFile(const std::string& path);
 absl::StatusOr<UniqueFd> ConnectTcp(absl::string_view host, uint16_t port, absl::Duration timeout,
                                     const Logger& log);
 
+// How the outer socket's buffers should be sized for the data phase.
+struct SocketBufferPlan {
+  uint64_t bdp_bytes = 0;       // rate x RTT.
+  bool override_kernel = false; // Autotuning's limit is below 2 x BDP.
+  int buffer_bytes = 0;         // What to set when override_kernel.
+};
+
+// Pure. The kernel's TCP autotuning grows each buffer up to its limit
+// (net.ipv4.tcp_wmem / tcp_rmem, third field) as the flow needs, which is
+// the right behaviour as long as that limit holds twice the
+// bandwidth-delay product (the doubling covers the kernel's overhead
+// accounting); beyond that, fixed buffers of 2 x BDP (at most 64 MiB) are
+// better.
+SocketBufferPlan PlanSocketBuffers(uint32_t rtt_us, uint64_t rate_bits_per_second,
+                                   uint64_t autotune_limit);
+
+// Readies the connected socket for the data phase: TCP_NOTSENT_LOWAT (so
+// that control packets never queue behind megabytes of unsent bulk data),
+// and buffers per PlanSocketBuffers() from the measured RTT (TCP_INFO) and
+// the kernel's limits. Logs what it did; failures are logged, not fatal.
+void TuneDataSocket(int fd, uint64_t rate_bits_per_second, const Logger& log);
+
 // MS-SSTP 4.5: asks the HTTP proxy on `fd` for a tunnel to host:port
 // (CONNECT, with Basic credentials when given) and reads its reply within
 // `timeout`. Anything but a 2xx is an error naming the proxy's status line

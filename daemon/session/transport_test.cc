@@ -143,5 +143,24 @@ TEST(ProxyConnectTest, RefusalNamesTheProxysStatus) {
             "Required");
 }
 
+TEST(PlanSocketBuffersTest, AutotuningCoversShortPaths) {
+  // 1 Gbit/s x 20 ms = 2.5 MB; Linux's default limit of 4 MiB (tcp_rmem
+  // 6.1: 6 MiB) is below 2 x BDP, so fixed buffers take over.
+  SocketBufferPlan far = PlanSocketBuffers(20000, 1000000000, 4 << 20);
+  EXPECT_EQ(far.bdp_bytes, 2500000u);
+  EXPECT_TRUE(far.override_kernel);
+  EXPECT_EQ(far.buffer_bytes, 5000000);
+  // The same rate at 1 ms: 125 kB, autotuning is enough.
+  SocketBufferPlan near = PlanSocketBuffers(1000, 1000000000, 4 << 20);
+  EXPECT_EQ(near.bdp_bytes, 125000u);
+  EXPECT_FALSE(near.override_kernel);
+}
+
+TEST(PlanSocketBuffersTest, CappedAt64MiB) {
+  SocketBufferPlan huge = PlanSocketBuffers(300000, 100000000000ull, 4 << 20);
+  EXPECT_TRUE(huge.override_kernel);
+  EXPECT_EQ(huge.buffer_bytes, 64 << 20);
+}
+
 }  // namespace
 }  // namespace sstp::session
