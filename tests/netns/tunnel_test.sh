@@ -365,6 +365,17 @@ grep "state:        connected" <<<"$status" >/dev/null || fail "status does not 
 grep "addresses:    192.168.90.2" <<<"$status" >/dev/null || fail "status lacks the address: $status"
 rx=$(sed -n 's/^received: *\([0-9]*\) packets.*/\1/p' <<<"$status")
 [[ ${rx:-0} -gt $((bulk_mib * 60)) ]] || fail "status counts only ${rx:-0} packets received after $bulk_mib MiB"
+if [[ $client_ktls == on ]]; then
+  grep "record layer: kernel (software) both directions" <<<"$status" >/dev/null \
+    || fail "status does not show the kernel record layer: $status"
+  krx=$(sed -n 's/^kernel tls: *[0-9]* records sent, \([0-9]*\) received.*/\1/p' <<<"$status")
+  [[ ${krx:-0} -gt $((bulk_mib * 16)) ]] || fail "status counts ${krx:-0} kernel TLS records received"
+  grep "^tls_stat: .*TlsCurrTxSw [1-9]" <<<"$status" >/dev/null || fail "status lacks tls_stat: $status"
+else
+  grep "record layer: user space (OpenSSL) both directions" <<<"$status" >/dev/null \
+    || fail "status does not show the user-space record layer: $status"
+  grep "^  why: " <<<"$status" >/dev/null || fail "status does not say why user space: $status"
+fi
 json=$("$build/daemon/sstp-ktls" status "$work/client.conf" --json) || fail "status --json failed"
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["state"]=="connected" and d["tx_bytes"]>int(sys.argv[2])*1e6, d' "$json" "$bulk_mib" \
   || fail "status --json is not the truth: $json"
