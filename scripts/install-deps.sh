@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev googletest
   clang libclang-rt-14-dev      # libFuzzer and the sanitizers
   iproute2 iputils-ping procps  # network-namespace tests
+  qemu-system-x86 busybox-static cpio kmod  # tests/vm: Debian's kernel under QEMU
+  sstp-client ppp iperf3        # tests/vm: the reference client, pppd, benchmarks
 )
 
 missing=()

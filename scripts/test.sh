@@ -4,13 +4,17 @@
 #
 #   1. gcc build with -Werror, all CTest tests (unit, layering, and the
 #      root/namespace tests, which skip with a printed reason when not root);
-#   2. the unit, CLI and tunnel tests again under AddressSanitizer +
+#   2. kernel TLS under QEMU (tests/vm/run.sh): Debian's own kernel, which
+#      has tls and PPP, boots with this build shared in and runs
+#      tests/vm/guest.sh; its checks count one each;
+#   3. the unit, CLI and tunnel tests again under AddressSanitizer +
 #      UndefinedBehaviorSanitizer (the tunnels run the sanitized client and
 #      server, so a leak or an error fails the run);
-#   3. every libFuzzer target for FUZZ_SECONDS each (default 60), two at a time.
+#   4. every libFuzzer target for FUZZ_SECONDS each (default 60), two at a time.
 #
-# Ends with one line "RESULT: N passed, N failed, N skipped" over all three.
-# Env: QUICK=1 runs step 1 only; FUZZ_SECONDS=N; JOBS=N (default: nproc).
+# Ends with one line "RESULT: N passed, N failed, N skipped" over all of them.
+# Env: QUICK=1 runs step 1 only; VM=0 skips step 2; FUZZ_SECONDS=N;
+# JOBS=N (default: nproc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -52,6 +56,31 @@ step "tests"
 run_ctest build build/ctest.log
 
 if [[ ${QUICK:-0} != 1 ]]; then
+  step "kernel TLS under QEMU (tests/vm)"
+  if [[ ${VM:-1} == 0 ]]; then
+    echo "skipped: VM=0"
+  else
+    # The guest's RESULT line is folded into the totals; a run that fails
+    # without a failed check (no boot, timeout, no end marker) counts as one.
+    rm -f build/vm-console.log
+    set +e
+    bash tests/vm/run.sh build
+    vm_rc=$?
+    set -e
+    vm_result=$(grep -aE '^RESULT: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' build/vm-console.log 2>/dev/null | tail -1 || true)
+    if [[ $vm_rc -eq 77 ]]; then
+      skipped=$((skipped + 1))
+    elif [[ -n $vm_result ]]; then
+      read -r vm_p vm_f vm_s < <(sed -E 's/^RESULT: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped.*/\1 \2 \3/' <<<"$vm_result")
+      passed=$((passed + vm_p))
+      failed=$((failed + vm_f))
+      skipped=$((skipped + vm_s))
+      if [[ $vm_rc -ne 0 && $vm_f -eq 0 ]]; then failed=$((failed + 1)); fi
+    else
+      failed=$((failed + 1))
+    fi
+  fi
+
   step "unit, CLI and tunnel tests under ASan + UBSan"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSSTP_SANITIZE=ON >/dev/null
   cmake --build build-asan -j"$jobs"
