@@ -30,8 +30,9 @@
 # (guest.sh's vm_autoload on|off; the path is the initramfs's, where the
 # kernel looks). With VM_NOTLS=1 the kernel itself refuses to load tls
 # (module_blacklist=tls) for the whole run, and the guest sees sstp_notls=1 on
-# the kernel command line. The guest's /tmp and /run are fresh tmpfs: a guest
-# script must live elsewhere (e.g. in the repository or the build directory).
+# the kernel command line. The guest's /run is a fresh tmpfs (a guest script
+# must live elsewhere); everything else, /tmp included, is this machine's
+# tree with the guest's writes kept in memory.
 #
 # The console is saved to BUILD_DIR/vm-console.log. QEMU's exit status says
 # nothing about the guest, so the verdict comes from the log: exit 0 only if
@@ -262,7 +263,9 @@ mkdir -p $H/dev/pts $H/dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts $H/dev/pts
 mount -t tmpfs tmpfs $H/dev/shm
 mount -t tmpfs -o mode=755 tmpfs $H/run         # ip netns, sstpc, pppd write here
-mount -t tmpfs -o mode=1777 tmpfs $H/tmp
+# /tmp stays the overlay's: a checkout or build directory under the host's
+# /tmp (CI clones may live there) must be visible; writes land in the tmpfs
+# upper layer like everywhere else.
 # The Debian 6.1 modules where the chroot's kmod looks for them.
 mkdir -p "$H/lib/modules/$SSTP_VM_KVER"
 mount --bind "/lib/modules/$SSTP_VM_KVER" "$H/lib/modules/$SSTP_VM_KVER"
