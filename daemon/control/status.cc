@@ -54,7 +54,9 @@ std::string FormatStatus(const StatusSnapshot& s) {
   absl::StrAppend(&out, "state:        ", s.phase, "\n");
   absl::StrAppend(&out, "server:       ", OrNone(s.server), "\n");
   absl::StrAppend(&out, "tls:          ", OrNone(s.tls_version), " ", s.tls_cipher, "\n");
-  if (s.record_layer_tx == s.record_layer_rx) {
+  if (s.record_layer_tx.empty() && s.record_layer_rx.empty()) {
+    absl::StrAppend(&out, "record layer: -\n");
+  } else if (s.record_layer_tx == s.record_layer_rx) {
     absl::StrAppend(&out, "record layer: ", OrNone(s.record_layer_tx), " both directions\n");
   } else {
     absl::StrAppend(&out, "record layer: send ", OrNone(s.record_layer_tx), ", receive ",
