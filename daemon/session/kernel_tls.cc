@@ -286,6 +286,22 @@ absl::StatusOr<RecordLayer> StartRecordLayer(tls::Connection& tls, int fd, Kerne
   return layer;
 }
 
+bool ShapeForNicOffload(const netlink::TlsOffloadFeatures& nic, tls::ClientConfig* config) {
+  if (!nic.tx_capable && !nic.tx_active) return false;
+  const std::vector<tls::Cipher> offered =
+      config->ciphers.empty()
+          ? std::vector<tls::Cipher>{tls::Cipher::kAes128Gcm, tls::Cipher::kAes256Gcm}
+          : config->ciphers;
+  std::vector<tls::Cipher> aes;
+  for (tls::Cipher c : offered) {
+    if (c != tls::Cipher::kChacha20Poly1305) aes.push_back(c);
+  }
+  if (aes.empty() || config->min_version == tls::TlsVersion::kTls13) return false;
+  config->max_version = tls::TlsVersion::kTls12;
+  config->ciphers = std::move(aes);
+  return true;
+}
+
 void SendGoodbye(int fd, tls::Connection& tls, KernelTls* kernel, bool transport_failed,
                  const Logger& log) {
   absl::Status s;

@@ -23,10 +23,12 @@
 #include "absl/types/span.h"
 #include "base/log.h"
 #include "daemon/session/transport.h"
+#include "daemon/tls/client.h"
 #include "daemon/tls/connection.h"
 #include "daemon/tls/key_material.h"
 #include "ktls/kernel.h"
 #include "ktls/key_schedule.h"
+#include "netlink/ethtool_messages.h"
 
 namespace sstp::session {
 
@@ -143,6 +145,13 @@ struct RecordLayer {
 // other codes when the hand-over failed half-way.
 absl::StatusOr<RecordLayer> StartRecordLayer(tls::Connection& tls, int fd, KernelTlsPolicy policy,
                                              TlsSide side, const Logger& log);
+
+// prefer-nic-offload: when `nic` can encrypt TLS itself (ethtool
+// tls-hw-tx-offload, capable or on), narrows `config` to what mainline
+// device offload takes: TLS 1.2 with AES-GCM (the configured AES-GCM
+// ciphers in their order, or both). Returns whether it did; a NIC without
+// offload, or a config left with no AES-GCM cipher, leaves it unchanged.
+bool ShapeForNicOffload(const netlink::TlsOffloadFeatures& nic, tls::ClientConfig* config);
 
 // The last record before closing (RFC 8446 6.1), on whichever record layer
 // is in use (`kernel` null: user space over `tls`): the fatal alert owed

@@ -125,5 +125,41 @@ TEST(ClassifyRecordTest, OtherContentTypesAreUnexpected) {
   }
 }
 
+TEST(ShapeForNicOffloadTest, NarrowsToTls12AesGcmWhenTheNicCanTakeIt) {
+  netlink::TlsOffloadFeatures nic;
+  nic.interface = "eth0";
+  nic.tx_capable = true;
+  tls::ClientConfig config;
+  ASSERT_TRUE(ShapeForNicOffload(nic, &config));
+  EXPECT_EQ(config.max_version, tls::TlsVersion::kTls12);
+  EXPECT_EQ(config.ciphers,
+            (std::vector<tls::Cipher>{tls::Cipher::kAes128Gcm, tls::Cipher::kAes256Gcm}));
+  // The profile's order is kept, ChaCha20 dropped.
+  tls::ClientConfig ordered;
+  ordered.ciphers = {tls::Cipher::kChacha20Poly1305, tls::Cipher::kAes256Gcm};
+  ASSERT_TRUE(ShapeForNicOffload(nic, &ordered));
+  EXPECT_EQ(ordered.ciphers, (std::vector<tls::Cipher>{tls::Cipher::kAes256Gcm}));
+}
+
+TEST(ShapeForNicOffloadTest, LeavesTheConfigAloneOtherwise) {
+  netlink::TlsOffloadFeatures veth;  // No tls-hw-* at all.
+  veth.rx_capable = true;            // Receive offload alone does not count.
+  tls::ClientConfig config;
+  EXPECT_FALSE(ShapeForNicOffload(veth, &config));
+  EXPECT_EQ(config.max_version, tls::TlsVersion::kTls13);
+  EXPECT_TRUE(config.ciphers.empty());
+
+  netlink::TlsOffloadFeatures nic;
+  nic.tx_active = true;
+  tls::ClientConfig chacha_only;
+  chacha_only.ciphers = {tls::Cipher::kChacha20Poly1305};
+  EXPECT_FALSE(ShapeForNicOffload(nic, &chacha_only));
+  EXPECT_EQ(chacha_only.max_version, tls::TlsVersion::kTls13);
+  tls::ClientConfig tls13_only;
+  tls13_only.min_version = tls::TlsVersion::kTls13;
+  EXPECT_FALSE(ShapeForNicOffload(nic, &tls13_only));
+  EXPECT_EQ(tls13_only.max_version, tls::TlsVersion::kTls13);
+}
+
 }  // namespace
 }  // namespace sstp::session

@@ -318,20 +318,11 @@ void Session::Impl::PreferNicOffload(tls::ClientConfig* config) {
     log_.Debug("NIC TLS offload unknown: %s", std::string(nic.status().message()));
   }
   if (!profile_.tls.prefer_nic_offload) return;
-  if (!nic_ || !(nic_->tx_capable || nic_->tx_active)) {
+  if (!nic_ || !ShapeForNicOffload(*nic_, config)) {
     log_.Info("prefer-nic-offload: %s; TLS 1.3 stays on offer",
               nic_ ? nic_->Describe() : "the NIC towards the server is unknown");
     return;
   }
-  // Mainline device offload is TLS 1.2 with AES-GCM only.
-  config->max_version = tls::TlsVersion::kTls12;
-  std::vector<tls::Cipher> aes;
-  for (tls::Cipher c : config->ciphers.empty() ? std::vector<tls::Cipher>{tls::Cipher::kAes128Gcm,
-                                                                          tls::Cipher::kAes256Gcm}
-                                               : config->ciphers) {
-    if (c != tls::Cipher::kChacha20Poly1305) aes.push_back(c);
-  }
-  config->ciphers = aes;
   log_.Notice("%s: offering TLS 1.2 with AES-GCM only, which the NIC can take "
               "(prefer-nic-offload = yes)", nic_->interface);
 }
