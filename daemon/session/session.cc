@@ -670,10 +670,15 @@ control::StatusSnapshot Session::Impl::status() const {
     }
     s.ktls_rekeys = kernel_->rekeys();
     if (absl::StatusOr<ktls::TlsStat> stat = ktls::ReadTlsStat(); stat.ok()) {
-      // Device offload is all-or-nothing per direction and falls back
-      // silently; the machine-wide gauges tell where sessions are now.
-      if (stat->curr_tx_device > 0) s.record_layer_tx = "kernel (NIC device offload)";
-      if (stat->curr_rx_device > 0) s.record_layer_rx = "kernel (NIC device offload)";
+      // The kernel falls back to software silently, and the gauges count
+      // every session of this network namespace: claim the NIC only when
+      // this session is one it can take (TLS 1.2 AES-GCM, tls-hw-* on the
+      // egress device) and the kernel reports a device-offloaded session.
+      const bool offloadable = nic_ && tls_->info().version == tls::TlsVersion::kTls12 &&
+                               tls_->info().cipher != tls::Cipher::kChacha20Poly1305;
+      const std::string device = nic_ ? absl::StrCat("kernel (NIC ", nic_->interface, ")") : "";
+      if (offloadable && nic_->tx_active && stat->curr_tx_device > 0) s.record_layer_tx = device;
+      if (offloadable && nic_->rx_active && stat->curr_rx_device > 0) s.record_layer_rx = device;
       s.ktls_counters = {{"TlsCurrTxSw", stat->curr_tx_sw},
                          {"TlsCurrRxSw", stat->curr_rx_sw},
                          {"TlsCurrTxDevice", stat->curr_tx_device},
