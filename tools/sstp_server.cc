@@ -213,10 +213,8 @@ class Connection final : public dataplane::ControlPlane {
   void OnTraffic() override { sstp_->OnDataReceived(); }
   void OnTlsRecord(uint8_t content_type, absl::Span<const uint8_t> body) override {
     if (!kernel_) return;
-    absl::StatusOr<session::RecordVerdict> verdict = kernel_->OnRecord(content_type, body);
-    if (verdict.ok() && *verdict == session::RecordVerdict::kContinue) return;
-    OnTransportClosed(verdict.ok() ? absl::UnavailableError("the client sent close_notify")
-                                   : verdict.status());
+    absl::Status ended = kernel_->OnRecord(content_type, body);
+    if (!ended.ok()) OnTransportClosed(ended);
   }
   void OnTransportClosed(absl::Status reason) override {
     transport_closed_ = true;

@@ -90,8 +90,8 @@ absl::StatusOr<std::unique_ptr<KernelTls>> KernelTls::Install(int fd,
     return absl::InternalError(absl::StrCat(s.message(),
                                             " (after TLS_TX was installed; set ktls = off)"));
   }
-  k->tx_base_ = records.tx_seq;
-  k->rx_base_ = records.rx_seq;
+  k->tx_offset_ = -static_cast<int64_t>(records.tx_seq);
+  k->rx_offset_ = -static_cast<int64_t>(records.rx_seq);
   if (k->version_ == ktls::TlsVersion::kTls13) {
     // Real servers do not pad; a padded record still decrypts (twice).
     if (absl::Status s = ktls::SetRxExpectNoPad(fd); !s.ok()) {
@@ -116,8 +116,8 @@ absl::StatusOr<KernelTls::RecordCount> KernelTls::KernelRecords() const {
   ASSIGN_OR_RETURN(ktls::InstalledState tx, ktls::ReadInstalled(fd_, ktls::Direction::kTx));
   ASSIGN_OR_RETURN(ktls::InstalledState rx, ktls::ReadInstalled(fd_, ktls::Direction::kRx));
   RecordCount c;
-  c.tx = tx_before_ + tx.record_sequence - (tx_rekeys_ == 0 ? tx_base_ : 0);
-  c.rx = rx_before_ + rx.record_sequence - (rx_rekeys_ == 0 ? rx_base_ : 0);
+  c.tx = static_cast<uint64_t>(tx_offset_ + static_cast<int64_t>(tx.record_sequence));
+  c.rx = static_cast<uint64_t>(rx_offset_ + static_cast<int64_t>(rx.record_sequence));
   return c;
 }
 
@@ -203,21 +203,20 @@ absl::StatusOr<RecordEvent> ClassifyRecord(ktls::TlsVersion version, TlsSide sid
   return event;
 }
 
-absl::StatusOr<RecordVerdict> KernelTls::OnRecord(uint8_t content_type,
-                                                  absl::Span<const uint8_t> body) {
+absl::Status KernelTls::OnRecord(uint8_t content_type, absl::Span<const uint8_t> body) {
   ASSIGN_OR_RETURN(RecordEvent event,
                    ClassifyRecord(version_, side_, content_type, body, &alert_to_send_));
   switch (event.kind) {
     case RecordEvent::kIgnore:
       log_.Debug("%s", event.note);
-      return RecordVerdict::kContinue;
+      return absl::OkStatus();
     case RecordEvent::kPeerClosed:
-      return RecordVerdict::kPeerClosed;
+      peer_closed_ = true;
+      return absl::UnavailableError(absl::StrCat(peer(), " closed the TLS session (close_notify)"));
     case RecordEvent::kKeyUpdate:
-      RETURN_IF_ERROR(FollowKeyUpdate(event.update_requested));
-      return RecordVerdict::kContinue;
+      return FollowKeyUpdate(event.update_requested);
   }
-  return RecordVerdict::kContinue;
+  return absl::OkStatus();
 }
 
 absl::Status KernelTls::FollowKeyUpdate(bool update_requested) {
@@ -234,7 +233,7 @@ absl::Status KernelTls::FollowKeyUpdate(bool update_requested) {
     }
     return s;
   }
-  rx_before_ += rx_now.record_sequence - (rx_rekeys_ == 0 ? rx_base_ : 0);
+  rx_offset_ += static_cast<int64_t>(rx_now.record_sequence);
   rx_secret_ = std::move(next_rx);
   ++rx_rekeys_;
   log_.Info("%s updated its TLS keys; the kernel follows (rekey %d)", peer(), rx_rekeys_);
@@ -248,7 +247,7 @@ absl::Status KernelTls::FollowKeyUpdate(bool update_requested) {
   ASSIGN_OR_RETURN(ktls::TrafficSecret next_tx, ktls::NextTrafficSecret(cipher_, tx_secret_.span()));
   ASSIGN_OR_RETURN(ktls::TrafficKeys tx_keys, ktls::DeriveTls13Keys(cipher_, next_tx.span()));
   RETURN_IF_ERROR(InstallDirection(ktls::Direction::kTx, tx_keys, 0));
-  tx_before_ += tx_now.record_sequence + 1 - (tx_rekeys_ == 0 ? tx_base_ : 0);
+  tx_offset_ += static_cast<int64_t>(tx_now.record_sequence) + 1;  // + our KeyUpdate.
   tx_secret_ = std::move(next_tx);
   ++tx_rekeys_;
   return absl::OkStatus();

@@ -34,12 +34,6 @@ namespace sstp::session {
 
 enum class TlsSide { kClient, kServer };
 
-// What a non-data record means for the call.
-enum class RecordVerdict {
-  kContinue,     // Absorbed (NewSessionTicket, a warning, a completed rekey).
-  kPeerClosed,   // close_notify: the peer ends the session in order.
-};
-
 // What a non-data record received after the hand-over asks for. Pure: the
 // reading of RFC 8446 4.6 / 6 and RFC 5246 7.2 that OnRecord() applies.
 struct RecordEvent {
@@ -75,12 +69,17 @@ class KernelTls {
   ~KernelTls();
 
   // A record of `content_type` other than application data arrived with
-  // `body`. Errors end the call and name the cause: kAborted for the peer's
-  // fatal alert ("TLS alert from the server: bad_record_mac"),
-  // kFailedPrecondition when the peer rekeyed and this kernel cannot follow,
-  // kDataLoss for a malformed or unexpected record (then alert_to_send()
-  // holds the fatal alert to send before closing).
-  absl::StatusOr<RecordVerdict> OnRecord(uint8_t content_type, absl::Span<const uint8_t> body);
+  // `body`. OK: absorbed (a NewSessionTicket, a warning, a rekey the kernel
+  // followed); the call goes on. Otherwise the TLS session is over and the
+  // status names why: kUnavailable "<peer> closed the TLS session
+  // (close_notify)" (then peer_closed() is true and our close_notify is
+  // still owed), kAborted for the peer's fatal alert ("TLS alert from the
+  // server: bad_record_mac"), kFailedPrecondition when the peer rekeyed and
+  // this kernel cannot follow, kDataLoss for a malformed or unexpected
+  // record (then alert_to_send() holds the fatal alert to send before
+  // closing).
+  absl::Status OnRecord(uint8_t content_type, absl::Span<const uint8_t> body);
+  bool peer_closed() const { return peer_closed_; }
 
   // The fatal alert owed to the peer after an OnRecord() failure, if any.
   std::optional<uint8_t> alert_to_send() const { return alert_to_send_; }
@@ -114,11 +113,13 @@ class KernelTls {
   ktls::Cipher cipher_ = ktls::Cipher::kAes128Gcm;
   // TLS 1.3: the current secrets, for KeyUpdate.
   ktls::TrafficSecret tx_secret_, rx_secret_;
-  // Record sequence at the hand-over and records done under earlier keys.
-  uint64_t tx_base_ = 0, rx_base_ = 0;
-  uint64_t tx_before_ = 0, rx_before_ = 0;
+  // Records the kernel protected since the hand-over = offset + the
+  // installed rec_seq: minus the sequence it started at, plus the records
+  // done under each earlier key.
+  int64_t tx_offset_ = 0, rx_offset_ = 0;
   uint32_t tx_rekeys_ = 0, rx_rekeys_ = 0;
   std::optional<uint8_t> alert_to_send_;
+  bool peer_closed_ = false;
 };
 
 // Where the record layer goes once the HTTP exchange is done (the profile's

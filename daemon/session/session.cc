@@ -427,15 +427,13 @@ void Session::Impl::OnPppFrame(uint16_t protocol, absl::Span<const uint8_t> info
 
 void Session::Impl::OnTlsRecord(uint8_t content_type, absl::Span<const uint8_t> body) {
   if (!kernel_) return;
-  absl::StatusOr<RecordVerdict> verdict = kernel_->OnRecord(content_type, body);
-  if (verdict.ok() && *verdict == RecordVerdict::kContinue) return;
+  absl::Status ended = kernel_->OnRecord(content_type, body);
+  if (ended.ok()) return;
   // close_notify, a fatal alert, a rekey this kernel cannot follow, or a
   // record that makes no sense: the TLS session is over either way.
-  const bool peer_closed = verdict.ok();
-  OnTransportClosed(peer_closed ? absl::UnavailableError("the server closed the TLS session (close_notify)")
-                                : verdict.status());
+  OnTransportClosed(ended);
   // After the peer's close_notify ours is still owed (RFC 8446 6.1).
-  if (peer_closed) transport_failed_ = false;
+  if (kernel_->peer_closed()) transport_failed_ = false;
 }
 
 void Session::Impl::OnTransportClosed(absl::Status reason) {
