@@ -86,7 +86,7 @@ absl::StatusOr<Tun> CreateTun(absl::string_view name, const TunOptions& options)
   // someone else configured and which we would later tear down).
   int flags = IFF_TUN | IFF_NO_PI | IFF_TUN_EXCL;
   if (options.multi_queue) flags |= IFF_MULTI_QUEUE;
-  if (options.vnet_hdr) flags |= IFF_VNET_HDR;
+  if (options.offload) flags |= IFF_VNET_HDR;
   ifr.ifr_flags = static_cast<short>(flags);
   if (ioctl(fd.get(), TUNSETIFF, &ifr) < 0) {
     const int error = errno;
@@ -112,6 +112,18 @@ absl::StatusOr<Tun> CreateTun(absl::string_view name, const TunOptions& options)
   const unsigned ifindex = if_nametoindex(tun.name.c_str());
   if (ifindex == 0) return LastErrnoStatus(absl::StrCat("if_nametoindex(", tun.name, ")"));
   tun.ifindex = static_cast<int>(ifindex);
+  if (options.offload) {
+    // Little-endian virtio_net_hdr fields on every host (the default is
+    // native order, big-endian on s390x and friends).
+    int little_endian = 1;
+    if (ioctl(tun.fd.get(), TUNSETVNETLE, &little_endian) < 0) {
+      return LastErrnoStatus(absl::StrCat("TUNSETVNETLE ", tun.name));
+    }
+    // No TUN_F_TSO_ECN: ECN super-packets are cut by the kernel; no UFO/USO:
+    // UDP is never coalesced here.
+    const unsigned offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+    tun.offload_active = ioctl(tun.fd.get(), TUNSETOFFLOAD, offloads) == 0;
+  }
   return tun;
 }
 
@@ -133,7 +145,7 @@ absl::StatusOr<UniqueFd> AttachTunQueue(const Tun& tun) {
   ifreq ifr{};
   FillName(tun.name, &ifr);
   int flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
-  if (tun.options.vnet_hdr) flags |= IFF_VNET_HDR;
+  if (tun.options.offload) flags |= IFF_VNET_HDR;
   ifr.ifr_flags = static_cast<short>(flags);
   if (ioctl(fd.get(), TUNSETIFF, &ifr) < 0) return LastErrnoStatus(what);
   const unsigned ifindex = if_nametoindex(tun.name.c_str());

@@ -30,15 +30,21 @@ struct TunOptions {
   // IFF_MULTI_QUEUE: more queues can be attached with AttachTunQueue, one per
   // data-plane thread.
   bool multi_queue = false;
-  // IFF_VNET_HDR: every packet is preceded by a struct virtio_net_hdr; the
-  // basis for TUNSETOFFLOAD (TSO/GRO super-packets), see KTLS-NOTES.md.
-  bool vnet_hdr = false;
+  // Offloads: IFF_VNET_HDR (every packet read or written starts with a
+  // struct virtio_net_hdr, little-endian by TUNSETVNETLE), then
+  // TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6), so reads may be TCP
+  // super-packets of up to 64 KiB with a partial checksum, and writes may be
+  // joined segments (KTLS-NOTES.md "TUN"; daemon/dataplane/offload.h).
+  bool offload = false;
 };
 
 struct Tun {
   UniqueFd fd;       // The first queue; closing it (and every attached
                      // queue) deletes the interface.
   std::string name;  // As the kernel named it ("tun%d" templates expanded).
+  // options.offload was asked for and the kernel took TUNSETOFFLOAD: reads
+  // may be super-packets. (Writes with a virtio_net_hdr work either way.)
+  bool offload_active = false;
   int ifindex = 0;
   TunOptions options;
 };
@@ -49,7 +55,9 @@ struct Tun {
 absl::Status CheckInterfaceName(absl::string_view name);
 
 // Opens options.device_path (O_CLOEXEC) and creates TUN `name` with IFF_TUN |
-// IFF_NO_PI | IFF_TUN_EXCL (+ options). Errors:
+// IFF_NO_PI | IFF_TUN_EXCL (+ options). A kernel that refuses TUNSETOFFLOAD
+// leaves the TUN with virtio_net_hdr framing and no super-packets
+// (offload_active false), which the data plane handles alike. Errors:
 //  - AlreadyExists "interface office0 already exists (ifindex 3); refusing to
 //    attach to a device sstp-ktls did not create" when the name is in use;
 //  - NotFound when the device node is missing or the tun driver is not loaded,

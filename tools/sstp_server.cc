@@ -67,6 +67,7 @@ struct Options {
   std::string misbehave;  // See kUsage; 3 s after the tunnel is up.
   std::string ktls = "off";  // Record layer: off (OpenSSL) | on | auto.
   std::string ciphers;       // aes128,aes256,chacha20 (default: all three).
+  bool tun_offload = true;   // TSO/GRO on the server's TUN.
   bool once = false;
 };
 
@@ -94,6 +95,7 @@ constexpr const char kUsage[] =
     "                         space (default), the kernel (kTLS), or the kernel\n"
     "                         when it can\n"
     "  --ciphers LIST         AEADs allowed, in order: aes128,aes256,chacha20\n"
+    "  --tun-offload on|off   TSO/GRO super-packets on the TUN (default on)\n"
     "  --log-level L          error | warning | notice (default) | info | debug\n"
     "  --once                 serve one connection in the foreground, then exit\n"
     "users file: one 'name password' per line; '#' starts a comment line\n";
@@ -151,6 +153,9 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       o.ktls = value;
     } else if (flag == "--ciphers") {
       o.ciphers = value;
+    } else if (flag == "--tun-offload") {
+      if (value != "on" && value != "off") return absl::InvalidArgumentError("--tun-offload wants on or off");
+      o.tun_offload = value == "on";
     } else if (flag == "--auth") {
       o.auth = value;
     } else if (flag == "--log-level") {
@@ -495,7 +500,9 @@ absl::Status Connection::ConfigureNetwork() {
   ASSIGN_OR_RETURN(netlink::Rtnl rtnl, netlink::Rtnl::Open());
   rtnl_.emplace(std::move(rtnl));
   changes_ = std::make_unique<netlink::NetworkChanges>(&*rtnl_, log_);
-  ASSIGN_OR_RETURN(netlink::Tun tun, netlink::CreateTun(options_.tun_name));
+  netlink::TunOptions tun_options;
+  tun_options.offload = options_.tun_offload;
+  ASSIGN_OR_RETURN(netlink::Tun tun, netlink::CreateTun(options_.tun_name, tun_options));
   const int ifindex = tun.ifindex;
   const int tun_fd = tun.fd.get();
   RETURN_IF_ERROR(changes_->AdoptTun(std::move(tun)));
@@ -514,7 +521,7 @@ absl::Status Connection::ConfigureNetwork() {
     RETURN_IF_ERROR(changes_->AddAddress(v6));
   }
   RETURN_IF_ERROR(changes_->SetLinkUp(ifindex));
-  RETURN_IF_ERROR(engine_->AttachTun(tun_fd));
+  RETURN_IF_ERROR(engine_->AttachTun(tun_fd, tun_options.offload));
   log_.Notice("tunnel up: %s peer %s", options_.server_ip, options_.client_ip);
   if (!options_.misbehave.empty()) {
     misbehave_timer_ = std::make_unique<uring::Timer>(*ring_, [this] { Misbehave(); });

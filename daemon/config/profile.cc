@@ -332,6 +332,8 @@ const std::vector<KeySpec>& Keys() {
        [](auto v, Profile& p) { return ParseBool(v, &p.network.default_route); }},
       {"network", "routes", [](auto v, Profile& p) { return ParseRoutes(v, &p.network.routes); }},
       {"network", "dns", [](auto v, Profile& p) { return ParseBool(v, &p.network.dns); }},
+      {"network", "tun-offload",
+       [](auto v, Profile& p) { return ParseBool(v, &p.network.tun_offload); }},
       // [connection]
       {"connection", "reconnect",
        [](auto v, Profile& p) { return ParseBool(v, &p.connection.reconnect); }},
@@ -609,7 +611,8 @@ std::string DescribeProfile(const Profile& p) {
                   "\n  ipv6 = ", yes_no(p.network.ipv6),
                   "\n  default-route = ", yes_no(p.network.default_route),
                   "\n  routes = ", routes.empty() ? "(none)" : absl::StrJoin(routes, ", "),
-                  "\n  dns = ", yes_no(p.network.dns), "\n");
+                  "\n  dns = ", yes_no(p.network.dns),
+                  "\n  tun-offload = ", yes_no(p.network.tun_offload), "\n");
   absl::StrAppend(&out, "[connection]\n  reconnect = ", yes_no(p.connection.reconnect),
                   "\n  reconnect-delay = ", duration(p.connection.reconnect_delay),
                   "\n  reconnect-max-delay = ", duration(p.connection.reconnect_max_delay),

@@ -95,6 +95,7 @@ struct NetworkSection {
   bool default_route = false;
   std::vector<IpPrefix> routes;
   bool dns = true;                    // Apply the DNS servers IPCP gives us.
+  bool tun_offload = true;            // TSO/GRO super-packets on the TUN.
 
   int effective_mru() const { return mru == 0 ? mtu : mru; }
 };

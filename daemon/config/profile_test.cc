@@ -52,6 +52,7 @@ TEST(ProfileTest, MinimalProfileGetsDocumentedDefaults) {
   EXPECT_TRUE(p->network.ipv6);
   EXPECT_FALSE(p->network.default_route);
   EXPECT_TRUE(p->network.dns);
+  EXPECT_TRUE(p->network.tun_offload);
   EXPECT_TRUE(p->connection.reconnect);
   EXPECT_EQ(p->connection.hello_interval, absl::Seconds(60));
   EXPECT_EQ(p->connection.negotiation_timeout, absl::Seconds(60));
@@ -94,6 +95,7 @@ TEST(ProfileTest, EveryKeyParses) {
       "default-route = on\n"
       "routes = 10.0.0.0/8, 192.168.10.0/24 fd00::/8\n"
       "dns = off\n"
+      "tun-offload = no\n"
       "[connection]\n"
       "reconnect = no\n"
       "reconnect-delay = 2s\n"
@@ -139,6 +141,7 @@ TEST(ProfileTest, EveryKeyParses) {
   EXPECT_EQ(p->network.routes[2].ToString(), "fd00::/8");
   EXPECT_EQ(p->network.routes[2].family, AF_INET6);
   EXPECT_FALSE(p->network.dns);
+  EXPECT_FALSE(p->network.tun_offload);
   EXPECT_FALSE(p->connection.reconnect);
   EXPECT_EQ(p->connection.reconnect_delay, absl::Seconds(2));
   EXPECT_EQ(p->connection.reconnect_max_delay, absl::Minutes(10));
@@ -305,6 +308,7 @@ TEST(ProfileTest, DescribeHidesPasswordAndShowsDefaults) {
   EXPECT_THAT(text, HasSubstr("trust = system store"));
   EXPECT_THAT(text, HasSubstr("methods = mschapv2, eap-mschapv2"));
   EXPECT_THAT(text, HasSubstr("reconnect-attempts = unlimited"));
+  EXPECT_THAT(text, HasSubstr("tun-offload = yes"));
 }
 
 TEST(ProfileTest, LoadProfileReadsFileAndReportsMissingOne) {

@@ -79,6 +79,10 @@ std::string FormatStatus(const StatusSnapshot& s) {
   absl::StrAppend(&out, "dns offered:  ", s.dns.empty() ? "-" : absl::StrJoin(s.dns, ", "), "\n");
   absl::StrAppend(&out, "sent:         ", s.tx_packets, " packets, ", s.tx_bytes, " bytes\n");
   absl::StrAppend(&out, "received:     ", s.rx_packets, " packets, ", s.rx_bytes, " bytes\n");
+  if (!s.tun_offload.empty()) {
+    absl::StrAppend(&out, "tun offload:  ", s.tun_offload, "; super-packets: ", s.tx_super_packets,
+                    " cut, ", s.rx_super_packets, " joined\n");
+  }
   absl::StrAppend(&out, "uptime:       ", absl::FormatDuration(absl::Trunc(s.uptime, absl::Seconds(1))), "\n");
   absl::StrAppend(&out, "changes:      ", s.routes.empty() ? "-" : "", "\n");
   for (const std::string& r : s.routes) absl::StrAppend(&out, "  ", r, "\n");
@@ -100,6 +104,8 @@ std::string FormatStatusJson(const StatusSnapshot& s) {
       ",\"addresses\":", JsonList(s.addresses), ",\"changes\":", JsonList(s.routes),
       ",\"dns\":", JsonList(s.dns), ",\"tx_packets\":", s.tx_packets, ",\"tx_bytes\":", s.tx_bytes,
       ",\"rx_packets\":", s.rx_packets, ",\"rx_bytes\":", s.rx_bytes,
+      ",\"tun_offload\":", JsonString(s.tun_offload), ",\"tx_super_packets\":", s.tx_super_packets,
+      ",\"rx_super_packets\":", s.rx_super_packets,
       ",\"uptime_seconds\":", absl::ToInt64Seconds(s.uptime), ",\"last_error\":", JsonString(s.last_error),
       "}\n");
 }

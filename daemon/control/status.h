@@ -41,6 +41,10 @@ struct StatusSnapshot {
   std::vector<std::string> routes;
   std::vector<std::string> dns;
   uint64_t tx_packets = 0, tx_bytes = 0, rx_packets = 0, rx_bytes = 0;
+  // TUN offloads: "TSO and GRO", or why not ("off: tun-offload = no"); the
+  // super-packets read and cut, and written after joining segments.
+  std::string tun_offload;
+  uint64_t tx_super_packets = 0, rx_super_packets = 0;
   absl::Duration uptime;
   std::string last_error;
 };

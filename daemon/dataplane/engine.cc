@@ -23,7 +23,9 @@ namespace {
 constexpr uint8_t kTlsApplicationData = 23;  // RFC 8446 5.1 ContentType.
 constexpr size_t kMaxRecordPlaintext = 16384;  // RFC 8446 5.1: 2^14.
 constexpr size_t kMaxIovPerSend = 1024;        // IOV_MAX.
-constexpr size_t kArenaCapacity = 64 * 1024;
+// Control packets, and the headers of cut super-packets: one 64 KiB
+// super-packet cut at the smallest MSS (88 bytes) needs 745 x 108 bytes.
+constexpr size_t kArenaCapacity = 256 * 1024;
 
 }  // namespace
 
@@ -82,8 +84,9 @@ Engine::Engine(uring::Ring& ring, EngineOptions options, ControlPlane& control, 
     // no receive pays for zero-filling a resize.
     if (kernel_tls()) slots_[i].resize(kMaxPacket + kReceiveSize);
   }
+  tun_in_.reserve(options_.tun_buffers);
   for (Batch* batch : {&pending_, &sending_}) {
-    batch->iov.reserve(options_.tun_buffers + 64);
+    batch->iov.reserve(4096);
     batch->buffers.reserve(options_.tun_buffers);
     batch->arena.reserve(kArenaCapacity);
     if (!kernel_tls()) batch->cipher.reserve(options_.max_pending_bytes + 2 * kMaxRecordPlaintext);
@@ -106,7 +109,7 @@ void Engine::Start() {
   ArmReceive();
 }
 
-absl::Status Engine::AttachTun(int tun_fd) {
+absl::Status Engine::AttachTun(int tun_fd, bool vnet_hdr) {
   if (tun_fd_ >= 0) return absl::FailedPreconditionError("data plane: TUN already attached");
   // With O_NONBLOCK an empty queue fails the read with EAGAIN instead of
   // waiting on the ring's poll.
@@ -115,10 +118,21 @@ absl::Status Engine::AttachTun(int tun_fd) {
   if (flags & O_NONBLOCK) {
     return absl::InvalidArgumentError("data plane: the TUN fd must be blocking (O_NONBLOCK is set)");
   }
-  ASSIGN_OR_RETURN(tun_buffers_,
-                   uring::BufferRing::Create(ring_, options_.buffer_group, options_.tun_buffers,
-                                             kHeadroom + static_cast<size_t>(options_.mtu),
-                                             kHeadroom));
+  // With a virtio_net_hdr in front, the SSTP and PPP headers of a plain
+  // packet go where the last 8 bytes of the virtio_net_hdr were.
+  static_assert(kVnetHeaderSize >= kHeadroom);
+  tun_vnet_hdr_ = vnet_hdr;
+  if (tun_vnet_hdr_) {
+    ASSIGN_OR_RETURN(tun_buffers_, uring::BufferRing::Create(
+                                       ring_, options_.buffer_group,
+                                       std::min(options_.tun_buffers, kMaxSuperBuffers),
+                                       kSuperBufferSize, 0));
+  } else {
+    ASSIGN_OR_RETURN(tun_buffers_,
+                     uring::BufferRing::Create(ring_, options_.buffer_group, options_.tun_buffers,
+                                               kHeadroom + static_cast<size_t>(options_.mtu),
+                                               kHeadroom));
+  }
   tun_fd_ = tun_fd;
   ArmTunReads();
   return absl::OkStatus();
@@ -130,10 +144,11 @@ void Engine::ArmTunReads() {
   if (tun_fd_ < 0 || stopping_ || failed_) return;
   // Back-pressure: while the socket is behind, leave packets in the TUN
   // queue, where the kernel drops them fairly, rather than here.
-  if (pending_.bytes + sending_.bytes >= options_.max_pending_bytes) return;
+  if (pending_.bytes + sending_.bytes + tun_in_bytes_ >= options_.max_pending_bytes) return;
+  const size_t read_size = tun_buffers_->buffer_size() - tun_buffers_->headroom();
   while (tun_reads_inflight_ < options_.tun_read_depth) {
     io_uring_sqe* sqe = ring_.NextSqe(tun_read_op_.get());
-    io_uring_prep_read(sqe, tun_fd_, nullptr, static_cast<unsigned>(options_.mtu), 0);
+    io_uring_prep_read(sqe, tun_fd_, nullptr, static_cast<unsigned>(read_size), 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = options_.buffer_group;
     ++tun_reads_inflight_;
@@ -154,25 +169,102 @@ void Engine::OnTunRead(int32_t res, uint32_t flags) {
     }
     return;
   }
-  absl::Span<uint8_t> buffer = tun_buffers_->Buffer(id);
-  const size_t length = static_cast<size_t>(res);
-  const uint8_t version = buffer[kHeadroom] >> 4;
-  const uint16_t protocol = version == 4   ? ppp::kProtocolIpv4
-                            : version == 6 ? ppp::kProtocolIpv6
-                                           : 0;
-  if (protocol == 0 ||
-      !proto::WriteDataHeader(buffer.first(4), ppp::kFrameHeaderSize + length).ok() ||
-      !ppp::WriteFrameHeader(buffer.subspan(4, 4), protocol).ok()) {
-    ++counters_.tx_dropped;
-    tun_buffers_->Recycle(id);
-  } else {
-    pending_.iov.push_back({buffer.data(), kHeadroom + length});
-    pending_.buffers.push_back(id);
-    pending_.bytes += kHeadroom + length;
-    ++counters_.tx_packets;
-    counters_.tx_bytes += length;
-  }
+  tun_in_.push_back({id, static_cast<uint32_t>(res)});
+  tun_in_bytes_ += static_cast<size_t>(res);
   ArmTunReads();
+}
+
+void Engine::FrameTunPackets() {
+  while (tun_in_head_ < tun_in_.size()) {
+    const TunPacket packet = tun_in_[tun_in_head_];
+    const Framed framed = FrameTunPacket(packet);
+    if (framed == Framed::kNoRoom && pending_.bytes > 0) break;  // After this batch.
+    if (framed != Framed::kQueued) {
+      ++counters_.tx_dropped;
+      tun_buffers_->Recycle(packet.buffer);
+    }
+    ++tun_in_head_;
+    tun_in_bytes_ -= packet.length;
+  }
+  if (tun_in_head_ == tun_in_.size()) {
+    tun_in_.clear();
+    tun_in_head_ = 0;
+  }
+}
+
+// Writes the SSTP and PPP headers into the 8 bytes in front of the IP packet
+// at `data` and queues the whole as one piece of the batch.
+void Engine::QueueTunBuffer(uint16_t id, const uint8_t* data, size_t length) {
+  uint8_t* header = const_cast<uint8_t*>(data) - kHeadroom;
+  const uint16_t protocol = data[0] >> 4 == 6 ? ppp::kProtocolIpv6 : ppp::kProtocolIpv4;
+  // Cannot fail: length <= mtu fits SSTP, and the protocol is valid.
+  (void)proto::WriteDataHeader({header, 4}, ppp::kFrameHeaderSize + length);
+  (void)ppp::WriteFrameHeader({header + 4, 4}, protocol);
+  pending_.iov.push_back({header, kHeadroom + length});
+  pending_.buffers.push_back(id);
+  pending_.bytes += kHeadroom + length;
+  ++counters_.tx_packets;
+  counters_.tx_bytes += length;
+}
+
+Engine::Framed Engine::FrameTunPacket(TunPacket packet) {
+  absl::Span<uint8_t> buffer = tun_buffers_->Buffer(packet.buffer);
+  size_t offset = tun_buffers_->headroom();
+  size_t length = packet.length;
+  VnetHeader vnet;
+  if (tun_vnet_hdr_) {
+    if (length <= kVnetHeaderSize) return Framed::kDropped;
+    vnet = ParseVnetHeader(buffer.first(kVnetHeaderSize));
+    offset = kVnetHeaderSize;
+    length -= kVnetHeaderSize;
+  }
+  absl::Span<uint8_t> ip = buffer.subspan(offset, length);
+  const uint8_t version = ip[0] >> 4;
+  if (version != 4 && version != 6) return Framed::kDropped;
+  if (vnet.gso_type != kGsoNone) return FrameSuperPacket(packet.buffer, ip, vnet);
+  if (length > static_cast<size_t>(options_.mtu)) return Framed::kDropped;
+  if (vnet.flags & kVnetNeedsCsum) {
+    if (absl::Status s = CompleteChecksum(ip, vnet); !s.ok()) {
+      log_.Debug("dropped a TUN packet: %s", std::string(s.message()));
+      return Framed::kDropped;
+    }
+  }
+  QueueTunBuffer(packet.buffer, ip.data(), length);
+  return Framed::kQueued;
+}
+
+Engine::Framed Engine::FrameSuperPacket(uint16_t id, absl::Span<uint8_t> packet,
+                                        const VnetHeader& vnet) {
+  absl::StatusOr<TcpSuperPacket> super = InspectTcpSuperPacket(packet, vnet);
+  if (!super.ok()) {
+    log_.Debug("dropped a TUN packet: %s", std::string(super.status().message()));
+    return Framed::kDropped;
+  }
+  if (super->header_size + super->gso_size > static_cast<size_t>(options_.mtu)) {
+    log_.Debug("dropped a TSO packet: %zu-byte segments exceed the MTU %d",
+               super->header_size + super->gso_size, options_.mtu);
+    return Framed::kDropped;
+  }
+  const size_t header_bytes = kHeadroom + super->header_size;
+  std::vector<uint8_t>& arena = pending_.arena;
+  if (arena.size() + super->segments * header_bytes > arena.capacity()) return Framed::kNoRoom;
+  for (size_t i = 0; i < super->segments; ++i) {
+    absl::Span<uint8_t> headers = ControlArena(header_bytes);
+    const absl::Span<const uint8_t> payload =
+        WriteTcpSegment(*super, packet, i, headers.subspan(kHeadroom));
+    const size_t ip_length = super->header_size + payload.size();
+    (void)proto::WriteDataHeader(headers.first(4), ppp::kFrameHeaderSize + ip_length);
+    (void)ppp::WriteFrameHeader(headers.subspan(4, 4),
+                                super->ipv6 ? ppp::kProtocolIpv6 : ppp::kProtocolIpv4);
+    pending_.iov.push_back({headers.data(), headers.size()});
+    pending_.iov.push_back({const_cast<uint8_t*>(payload.data()), payload.size()});
+    pending_.bytes += kHeadroom + ip_length;
+    counters_.tx_bytes += ip_length;
+  }
+  pending_.buffers.push_back(id);
+  counters_.tx_packets += super->segments;
+  ++counters_.tx_super_packets;
+  return Framed::kQueued;
 }
 
 absl::Span<uint8_t> Engine::ControlArena(size_t size) {
@@ -220,7 +312,9 @@ absl::Status Engine::SendTlsBytes(absl::Span<const uint8_t> records) {
 }
 
 void Engine::Flush() {
-  if (send_inflight_ || failed_ || stopping_) return;
+  if (failed_ || stopping_) return;
+  FrameTunPackets();
+  if (send_inflight_) return;
   if (pending_.bytes == 0 && codec_reply_.empty()) return;
   std::swap(pending_, sending_);  // sending_ was empty; capacities travel along.
   send_iov_index_ = 0;
@@ -380,7 +474,8 @@ void Engine::OnReceive(int32_t res) {
 void Engine::ParseSlot(size_t length) {
   const int slot = slot_;
   uint8_t* data = slots_[slot].data();
-  const int writes_before = slot_writes_[slot];
+  // A receive only lands in a slot whose writes are done (ArmReceive).
+  tun_writes_[slot].Clear();
   size_t offset = 0;
   while (length - offset >= proto::kHeaderSize) {
     absl::StatusOr<proto::PacketHeader> header =
@@ -392,10 +487,13 @@ void Engine::ParseSlot(size_t length) {
     }
     if (length - offset < header->length) break;
     DeliverPacket(absl::MakeConstSpan(data + offset, header->length));
-    if (failed_ || stopping_) return;
+    if (failed_ || stopping_) {
+      coalescer_.Finish(tun_writes_[slot]);  // Drops its views of the slot.
+      return;
+    }
     offset += header->length;
   }
-  if (slot_writes_[slot] > writes_before) ++counters_.tun_write_batches;
+  IssueTunWrites(slot);
 
   // The cut packet (if any) moves to the front of the slot the next receive
   // uses: this one if nothing in it is being written to the TUN, else the next.
@@ -453,13 +551,37 @@ void Engine::DeliverPacket(absl::Span<const uint8_t> packet) {
     ++counters_.rx_dropped;
     return;
   }
+  ++counters_.rx_packets;
+  counters_.rx_bytes += frame->information.size();
+  if (tun_vnet_hdr_) {
+    // The slot is ours; the coalescer may rewrite the IP and TCP headers.
+    coalescer_.Add({const_cast<uint8_t*>(frame->information.data()), frame->information.size()},
+                   tun_writes_[slot_]);
+    return;
+  }
   io_uring_sqe* sqe = ring_.NextSqe(tun_write_ops_[slot_].get());
   io_uring_prep_write(sqe, tun_fd_, frame->information.data(),
                       static_cast<unsigned>(frame->information.size()), 0);
   ++slot_writes_[slot_];
   ++inflight_;
-  ++counters_.rx_packets;
-  counters_.rx_bytes += frame->information.size();
+}
+
+void Engine::IssueTunWrites(int slot) {
+  if (tun_vnet_hdr_) {
+    TunWrites& writes = tun_writes_[slot];
+    coalescer_.Finish(writes);
+    counters_.rx_super_packets = coalescer_.super_packets();
+    counters_.rx_joined = coalescer_.joined();
+    // The iovecs stay in `writes` until the slot's writes complete.
+    for (const auto& [first, count] : writes.writes) {
+      io_uring_sqe* sqe = ring_.NextSqe(tun_write_ops_[slot].get());
+      io_uring_prep_writev(sqe, tun_fd_, &writes.iov[first], count, 0);
+      ++slot_writes_[slot];
+      ++inflight_;
+    }
+  }
+  // The slot had no writes before its receive (ArmReceive).
+  if (slot_writes_[slot] > 0) ++counters_.tun_write_batches;
 }
 
 void Engine::OnTunWrite(int slot, int32_t res) {

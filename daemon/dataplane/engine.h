@@ -2,15 +2,18 @@
 // connection on io_uring, in batches, with no per-packet allocation or
 // system call in steady state.
 //
-//   TUN --read (provided buffers, 8 bytes of headroom)--> write SSTP + PPP
-//   headers in place --> batch --> one sendmsg per batch (kernel TLS: the
+//   TUN --read (provided buffers, 8 bytes of headroom)--> queued --> at
+//   Flush(): SSTP + PPP headers written in place (a TSO super-packet is cut
+//   into MRU-sized segments, their headers in the batch's arena, payloads
+//   left where they are) --> batch --> one sendmsg per batch (kernel TLS: the
 //   kernel cuts records of up to 16 KiB) or Seal() per 16 KiB (user space)
 //   --> socket
 //
 //   socket --recvmsg (kernel TLS, plaintext) / recv + Open() (user space)-->
-//   receive slot --> whole SSTP packets parsed in place --> IP frames:
-//   one TUN write each, submitted together; everything else (SSTP control,
-//   LCP, authentication, NCPs) to the ControlPlane.
+//   receive slot --> whole SSTP packets parsed in place --> IP frames: one
+//   TUN write each, or (TUN offloads) consecutive TCP segments of a flow
+//   joined into one, submitted together; everything else (SSTP control, LCP,
+//   authentication, NCPs) to the ControlPlane.
 //
 // A packet cut by a receive boundary is moved to the front of the next slot,
 // so every packet lies whole in one slot and TUN writes point into it; a
@@ -33,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "base/log.h"
+#include "daemon/dataplane/offload.h"
 #include "uring/buffer_ring.h"
 #include "uring/ring.h"
 
@@ -84,10 +88,11 @@ class ControlPlane {
 struct EngineOptions {
   int socket_fd = -1;
   RecordCodec* codec = nullptr;   // nullptr: the socket carries plaintext (kTLS).
-  int mtu = 1400;                 // Largest IP packet read from the TUN.
+  int mtu = 1400;                 // Largest IP packet sent (segments included).
   unsigned tun_read_depth = 64;   // TUN reads kept in flight.
-  unsigned tun_buffers = 256;     // Provided buffers (power of two).
-  size_t max_batch_bytes = 64 * 1024;  // Per socket send.
+  // Provided buffers (power of two): mtu + 8 bytes each, or 68 KiB for a TUN
+  // with a virtio_net_hdr, where at most 128 are used.
+  unsigned tun_buffers = 256;
   size_t max_pending_bytes = 512 * 1024;  // Beyond this, TUN reads pause.
   uint16_t buffer_group = 1;
   const char* peer_name = "server";  // In messages: "the server closed ...".
@@ -103,6 +108,9 @@ struct Counters {
   uint64_t tun_write_batches = 0;
   uint64_t rx_dropped = 0;   // IP frames before the TUN was attached, or refused by it.
   uint64_t tx_dropped = 0;   // Packets read from the TUN that could not be framed.
+  uint64_t tx_super_packets = 0;  // TSO super-packets read and cut into tx_packets.
+  uint64_t rx_super_packets = 0;  // TUN writes that joined several rx_packets.
+  uint64_t rx_joined = 0;         // Segments joined onto an earlier one.
 };
 
 class Engine {
@@ -129,8 +137,11 @@ class Engine {
 
   // Starts the TUN side: IP packets flow both ways from now on. The caller
   // does this only once CALL_CONNECTED is sent (MS-SSTP 3.2.5.3). The fd
-  // must stay open until stopped().
-  absl::Status AttachTun(int tun_fd);
+  // must stay open until stopped(). `vnet_hdr`: the TUN has IFF_VNET_HDR
+  // (netlink::TunOptions::offload): every packet read or written starts with
+  // a virtio_net_hdr, reads may be TSO super-packets, and received TCP
+  // segments are joined (offload.h).
+  absl::Status AttachTun(int tun_fd, bool vnet_hdr = false);
 
   // Sends what was queued since the last send. Call once per loop turn,
   // before Ring::RunOnce() waits: batching comes from doing this once per
@@ -150,15 +161,27 @@ class Engine {
   static constexpr size_t kMaxPacket = 4095;          // MS-SSTP 2.2.1.
   static constexpr size_t kReceiveSize = 64 * 1024;
   static constexpr size_t kHeadroom = 8;              // SSTP 4 + PPP 4.
+  static constexpr size_t kSuperBufferSize = 68 * 1024;  // virtio_net_hdr + 64 KiB IP.
+  static constexpr unsigned kMaxSuperBuffers = 128;
 
   Engine(uring::Ring& ring, EngineOptions options, ControlPlane& control, Logger logger);
 
+  struct TunPacket {
+    uint16_t buffer;
+    uint32_t length;
+  };
   void ArmTunReads();
   void OnTunRead(int32_t res, uint32_t flags);
+  void FrameTunPackets();
+  enum class Framed { kQueued, kDropped, kNoRoom };
+  Framed FrameTunPacket(TunPacket packet);
+  Framed FrameSuperPacket(uint16_t id, absl::Span<uint8_t> packet, const VnetHeader& vnet);
+  void QueueTunBuffer(uint16_t id, const uint8_t* data, size_t length);
   void ArmReceive();
   void OnReceive(int32_t res);
   void ParseSlot(size_t length);
   void DeliverPacket(absl::Span<const uint8_t> packet);
+  void IssueTunWrites(int slot);
   void OnTunWrite(int slot, int32_t res);
   void MoveTailAndReceive();
   void OnSend(int32_t res);
@@ -172,6 +195,7 @@ class Engine {
   Logger log_;
   Counters counters_;
   int tun_fd_ = -1;
+  bool tun_vnet_hdr_ = false;
   bool started_ = false;
   bool stopping_ = false;
   bool failed_ = false;
@@ -184,10 +208,15 @@ class Engine {
   // kernel is sending now. Buffer ids are recycled when their bytes are out.
   std::unique_ptr<uring::BufferRing> tun_buffers_;
   unsigned tun_reads_inflight_ = 0;
+  // Read from the TUN, framed at the next Flush(); [tun_in_head_, end).
+  std::vector<TunPacket> tun_in_;
+  size_t tun_in_head_ = 0;
+  size_t tun_in_bytes_ = 0;
   struct Batch {
     std::vector<iovec> iov;
     std::vector<uint16_t> buffers;
-    std::vector<uint8_t> arena;   // Control bytes; reserved, never reallocates.
+    std::vector<uint8_t> arena;   // Control bytes and segment headers; reserved,
+                                  // never reallocates.
     std::vector<uint8_t> cipher;  // User-space mode: sealed records.
     size_t bytes = 0;
   };
@@ -208,6 +237,10 @@ class Engine {
   int tail_from_ = 0;
   size_t tail_offset_ = 0;
   size_t tail_length_ = 0;
+  // TUN offloads: the writes of each slot's packets, built while parsing it
+  // and kept until they complete.
+  std::array<TunWrites, kSlots> tun_writes_;
+  TcpCoalescer coalescer_;
   msghdr receive_msg_{};
   iovec receive_iov_{};
   alignas(cmsghdr) std::array<uint8_t, CMSG_SPACE(sizeof(uint8_t))> receive_cmsg_{};

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "daemon/dataplane/offload.h"
 #include "daemon/ppp/frame.h"
 #include "daemon/sstp/packet.h"
 #include "daemon/sstp/stream.h"
@@ -155,9 +156,9 @@ class EngineTest : public ::testing::TestWithParam<bool> {
 
   std::vector<Bytes> TunPeerReceived() {
     std::vector<Bytes> out;
-    uint8_t buf[8192];
+    std::vector<uint8_t> buf(70000);
     ssize_t n;
-    while ((n = read(tun_peer_.get(), buf, sizeof(buf))) > 0) out.emplace_back(buf, buf + n);
+    while ((n = read(tun_peer_.get(), buf.data(), buf.size())) > 0) out.emplace_back(buf.begin(), buf.begin() + n);
     return out;
   }
 
@@ -341,6 +342,160 @@ TEST_P(EngineTest, BackPressureLosesNothingWithFewBuffers) {
   for (size_t i = 0; i < got.size(); ++i) {
     ASSERT_EQ(Bytes(got[i].begin() + 8, got[i].end()), sent[i]) << i;
   }
+}
+
+// ------------------------------------------------------------ TUN offloads
+
+uint16_t Get16(const Bytes& b, size_t at) { return static_cast<uint16_t>(b[at] << 8 | b[at + 1]); }
+uint32_t Get32(const Bytes& b, size_t at) { return uint32_t{Get16(b, at)} << 16 | Get16(b, at + 2); }
+void Put16(Bytes& b, size_t at, uint16_t v) {
+  b[at] = static_cast<uint8_t>(v >> 8);
+  b[at + 1] = static_cast<uint8_t>(v);
+}
+
+// IPv4 (no DF, ID `id`) + TCP (ACK, 32-byte header with a timestamp option)
+// 10.0.0.1:40000 -> 10.0.0.2:5001, valid checksums.
+Bytes TcpSegment(uint32_t seq, const Bytes& payload, uint16_t id, uint8_t flags = 0x10) {
+  Bytes p(20 + 32, 0);
+  p[0] = 0x45;
+  Put16(p, 2, static_cast<uint16_t>(p.size() + payload.size()));
+  Put16(p, 4, id);
+  p[8] = 64;
+  p[9] = 6;
+  p[12] = 10, p[15] = 1, p[16] = 10, p[19] = 2;
+  Put16(p, 10, static_cast<uint16_t>(~OnesComplementSum(absl::MakeConstSpan(p).first(20))));
+  Put16(p, 20, 40000);
+  Put16(p, 22, 5001);
+  for (int i = 0; i < 4; ++i) p[24 + i] = static_cast<uint8_t>(seq >> (24 - 8 * i));
+  p[28 + 3] = 7;  // ACK number.
+  p[32] = 8 << 4;
+  p[33] = flags;
+  Put16(p, 34, 512);
+  const uint8_t timestamps[] = {1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 5};
+  std::copy(std::begin(timestamps), std::end(timestamps), p.begin() + 40);
+  p.insert(p.end(), payload.begin(), payload.end());
+  uint16_t sum = PseudoHeaderSum(p, 6, p.size() - 20);
+  Put16(p, 36, static_cast<uint16_t>(~OnesComplementSum(absl::MakeConstSpan(p).subspan(20), sum)));
+  return p;
+}
+
+bool ChecksumsValid(const Bytes& ip) {
+  if (OnesComplementSum(absl::MakeConstSpan(ip).first(20)) != 0xffff) return false;
+  return OnesComplementSum(absl::MakeConstSpan(ip).subspan(20), PseudoHeaderSum(ip, ip[9], ip.size() - 20)) ==
+         0xffff;
+}
+
+Bytes Pattern(size_t size, int seed) {
+  Bytes b(size);
+  for (size_t i = 0; i < size; ++i) b[i] = static_cast<uint8_t>(i * 7 + seed);
+  return b;
+}
+
+Bytes WithVnet(const VnetHeader& vnet, const Bytes& packet) {
+  Bytes out(kVnetHeaderSize);
+  WriteVnetHeader(vnet, absl::MakeSpan(out));
+  out.insert(out.end(), packet.begin(), packet.end());
+  return out;
+}
+
+TEST_P(EngineTest, TsoSuperPacketGoesOutAsMtuSizedSegments) {
+  MakeEngine();
+  ASSERT_TRUE(engine_->AttachTun(tun_.get(), /*vnet_hdr=*/true).ok());
+  const Bytes data = Pattern(5000, 3);
+  Bytes super = TcpSegment(0xfffff000, data, 0x100, 0x18);  // ACK|PSH.
+  VnetHeader vnet;
+  vnet.flags = kVnetNeedsCsum;
+  vnet.gso_type = kGsoTcpV4;
+  vnet.gso_size = 1348;  // 20 + 32 + 1348 = the engine's MTU of 1400.
+  vnet.csum_start = 20;
+  vnet.csum_offset = 16;
+  const Bytes wire = WithVnet(vnet, super);
+  ASSERT_EQ(write(tun_peer_.get(), wire.data(), wire.size()), static_cast<ssize_t>(wire.size()));
+  std::vector<Bytes> got;
+  for (int i = 0; i < 100 && got.size() < 4; ++i) {
+    Pump();
+    got = ServerReceivedPackets();
+  }
+  ASSERT_EQ(got.size(), 4u);
+  Bytes joined;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const Bytes ip(got[i].begin() + 8, got[i].end());  // After SSTP + FF 03 00 21.
+    EXPECT_EQ(Bytes(got[i].begin() + 4, got[i].begin() + 8), (Bytes{0xff, 0x03, 0x00, 0x21}));
+    EXPECT_LE(ip.size(), 1400u);
+    EXPECT_EQ(Get16(ip, 2), ip.size());
+    EXPECT_EQ(Get16(ip, 4), 0x100 + i) << "IPv4 IDs run on";
+    EXPECT_EQ(Get32(ip, 24), 0xfffff000u + 1348 * i) << "sequence numbers";
+    EXPECT_EQ(ip[33], i == 3 ? 0x18 : 0x10) << "PSH on the last segment only";
+    EXPECT_TRUE(ChecksumsValid(ip)) << i;
+    joined.insert(joined.end(), ip.begin() + 52, ip.end());
+  }
+  EXPECT_EQ(joined, data);
+  EXPECT_EQ(engine_->counters().tx_super_packets, 1u);
+  EXPECT_EQ(engine_->counters().tx_packets, 4u);
+}
+
+TEST_P(EngineTest, PartialChecksumFromTheTunIsCompleted) {
+  MakeEngine();
+  ASSERT_TRUE(engine_->AttachTun(tun_.get(), /*vnet_hdr=*/true).ok());
+  const Bytes original = TcpSegment(1, Pattern(300, 1), 9);
+  Bytes partial = original;
+  // As the kernel leaves it: the pseudo-header sum, not complemented.
+  Put16(partial, 36, PseudoHeaderSum(partial, 6, partial.size() - 20));
+  VnetHeader vnet;
+  vnet.flags = kVnetNeedsCsum;
+  vnet.csum_start = 20;
+  vnet.csum_offset = 16;
+  const Bytes first = WithVnet(vnet, partial);
+  const Bytes second = WithVnet({}, IpPacket(6, 80, 0x66));  // No flags: as it is.
+  ASSERT_EQ(write(tun_peer_.get(), first.data(), first.size()), static_cast<ssize_t>(first.size()));
+  ASSERT_EQ(write(tun_peer_.get(), second.data(), second.size()), static_cast<ssize_t>(second.size()));
+  std::vector<Bytes> got;
+  for (int i = 0; i < 100 && got.size() < 2; ++i) {
+    Pump();
+    got = ServerReceivedPackets();
+  }
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(Bytes(got[0].begin() + 8, got[0].end()), original);
+  EXPECT_EQ(Bytes(got[1].begin() + 8, got[1].end()), IpPacket(6, 80, 0x66));
+  EXPECT_EQ(Bytes(got[1].begin() + 4, got[1].begin() + 8), (Bytes{0xff, 0x03, 0x00, 0x57}));
+}
+
+TEST_P(EngineTest, SegmentsFromTheServerReachTheTunJoined) {
+  MakeEngine();
+  ASSERT_TRUE(engine_->AttachTun(tun_.get(), /*vnet_hdr=*/true).ok());
+  Bytes stream, data;
+  for (int i = 0; i < 8; ++i) {
+    const Bytes payload = Pattern(1000, i);
+    data.insert(data.end(), payload.begin(), payload.end());
+    const Bytes p = SstpData(ppp::kProtocolIpv4, TcpSegment(5000 + 1000 * i, payload, static_cast<uint16_t>(20 + i)));
+    stream.insert(stream.end(), p.begin(), p.end());
+  }
+  const Bytes other = IpPacket(4, 90, 0x11);  // UDP: written as it is, not held back.
+  const Bytes p = SstpData(ppp::kProtocolIpv4, other);
+  stream.insert(stream.end(), p.begin(), p.end());
+  ServerSend(stream);
+  std::vector<Bytes> got;
+  for (int i = 0; i < 100 && got.size() < 2; ++i) {
+    Pump();
+    for (Bytes& b : TunPeerReceived()) got.push_back(std::move(b));
+  }
+  ASSERT_EQ(got.size(), 2u);
+  // The joined flow goes out when the slot is done; other packets at once.
+  EXPECT_EQ(got[0], WithVnet({}, other));
+  const VnetHeader vnet = ParseVnetHeader(got[1]);
+  EXPECT_EQ(vnet.flags, kVnetNeedsCsum);
+  EXPECT_EQ(vnet.gso_type, kGsoTcpV4);
+  EXPECT_EQ(vnet.gso_size, 1000);
+  EXPECT_EQ(vnet.hdr_len, 52);
+  EXPECT_EQ(vnet.csum_start, 20);
+  EXPECT_EQ(vnet.csum_offset, 16);
+  const Bytes ip(got[1].begin() + kVnetHeaderSize, got[1].end());
+  EXPECT_EQ(Get16(ip, 2), ip.size());
+  EXPECT_EQ(Get32(ip, 24), 5000u);
+  EXPECT_EQ(Bytes(ip.begin() + 52, ip.end()), data);
+  EXPECT_EQ(engine_->counters().rx_packets, 9u);
+  EXPECT_EQ(engine_->counters().rx_super_packets, 1u);
+  EXPECT_EQ(engine_->counters().rx_joined, 7u);
 }
 
 INSTANTIATE_TEST_SUITE_P(RecordLayers, EngineTest, ::testing::Values(false, true),

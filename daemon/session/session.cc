@@ -189,6 +189,7 @@ class Session::Impl final : public dataplane::ControlPlane {
   std::unique_ptr<TlsRecordCodec> codec_;     // User-space record layer, or
   std::unique_ptr<KernelTls> kernel_;         // the kernel's.
   std::string user_space_reason_;
+  std::string tun_offload_;  // For status: what the TUN offloads.
   std::optional<netlink::TlsOffloadFeatures> nic_;  // Of the device towards the server.
   bool transport_failed_ = false;             // No close_notify on a dead socket.
   std::unique_ptr<uring::Ring> ring_;
@@ -549,7 +550,12 @@ absl::Status Session::Impl::ConfigureNetwork() {
   ASSIGN_OR_RETURN(netlink::Rtnl rtnl, netlink::Rtnl::Open());
   rtnl_.emplace(std::move(rtnl));
   changes_ = std::make_unique<netlink::NetworkChanges>(&*rtnl_, log_);
-  ASSIGN_OR_RETURN(netlink::Tun tun, netlink::CreateTun(profile_.network.interface));
+  netlink::TunOptions tun_options;
+  tun_options.offload = profile_.network.tun_offload;
+  ASSIGN_OR_RETURN(netlink::Tun tun, netlink::CreateTun(profile_.network.interface, tun_options));
+  tun_offload_ = !tun_options.offload  ? "off (tun-offload = no)"
+                 : tun.offload_active ? "TSO and GRO"
+                                      : "GRO only (the kernel refused TUNSETOFFLOAD)";
   const int ifindex = tun.ifindex;
   const int tun_fd = tun.fd.get();
   const std::string name = tun.name;
@@ -603,7 +609,7 @@ absl::Status Session::Impl::ConfigureNetwork() {
   } else if (!dns_.empty()) {
     log_.Info("DNS servers offered: %s (not applied: dns = no)", absl::StrJoin(dns_, ", "));
   }
-  RETURN_IF_ERROR(engine_->AttachTun(tun_fd));
+  RETURN_IF_ERROR(engine_->AttachTun(tun_fd, tun_options.offload));
   phase_ = "connected";
   connected_at_ = absl::Now();
   log_.Notice("connected: interface %s up%s%s", name,
@@ -711,7 +717,10 @@ control::StatusSnapshot Session::Impl::status() const {
     s.tx_bytes = c.tx_bytes;
     s.rx_packets = c.rx_packets;
     s.rx_bytes = c.rx_bytes;
+    s.tx_super_packets = c.tx_super_packets;
+    s.rx_super_packets = c.rx_super_packets;
   }
+  s.tun_offload = tun_offload_;
   if (phase_ == "connected") s.uptime = absl::Now() - connected_at_;
   if (!outcome_.status.ok()) s.last_error = std::string(outcome_.status.message());
   return s;

@@ -39,8 +39,11 @@
 # Env: CLIENT_KTLS=auto|on|off (the profile's ktls, default auto);
 #      SERVER_KTLS=off|on|auto (the server's --ktls, default off);
 #      TLS_MAX=1.2|1.3 (the server's --tls-max); CIPHERS=aes128,... (the
-#      server's --ciphers); BULK_MIB=16 (each way). With CLIENT_KTLS=on or
-#      SERVER_KTLS=on the logs and status must show the kernel record layer.
+#      server's --ciphers); BULK_MIB=16 (each way); TUN_OFFLOAD=yes|no (the
+#      profile's tun-offload and the server's --tun-offload, default yes:
+#      status must then show super-packets cut and joined). With
+#      CLIENT_KTLS=on or SERVER_KTLS=on the logs and status must show the
+#      kernel record layer.
 #
 # Exit 0 on success, 1 on failure, 77 (skip) when not root.
 # DEMO=1 narrates: the client's log, the interface, its counters, routes.
@@ -53,6 +56,7 @@ server_auth=${5:-}
 client_ktls=${CLIENT_KTLS:-auto}
 server_ktls=${SERVER_KTLS:-off}
 bulk_mib=${BULK_MIB:-16}
+tun_offload=${TUN_OFFLOAD:-yes}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -157,6 +161,7 @@ methods = ${methods//,/, }
 interface = sstp-t0
 routes = 10.99.0.0/16
 default-route = $default_route
+tun-offload = $tun_offload
 [connection]
 $([[ $expect == badpass || $expect == keyupdate ]] && echo "reconnect = yes" || echo "reconnect = no")
 $([[ $expect == keyupdate ]] && echo "reconnect-delay = 1s")
@@ -169,7 +174,7 @@ ip netns exec "$srv" "$build/tools/sstp-test-server" --listen 10.77.0.1:443 \
   --personality "$personality" ${server_auth:+--auth "$server_auth"} \
   ${misbehave:+--misbehave $misbehave} ${server_required_sni:+--required-sni $server_required_sni} \
   --ktls "$server_ktls" ${TLS_MAX:+--tls-max $TLS_MAX} ${CIPHERS:+--ciphers $CIPHERS} \
-  --tun sstps-t0 $([[ $expect == keyupdate ]] || echo --once) --log-level info >"$work/server.log" 2>&1 &
+  --tun-offload "$([[ $tun_offload == yes ]] && echo on || echo off)" --tun sstps-t0 $([[ $expect == keyupdate ]] || echo --once) --log-level info >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 50); do grep -q READY "$work/server.log" && break; sleep 0.1; done
   grep -q READY "$work/server.log" || fail "server did not start"
@@ -311,11 +316,12 @@ else
 fi
 
 # Bulk TCP both ways through the tunnel, bytes checked by SHA-256.
-transfer() {  # transfer <receiver ns> <receiver addr> <sender ns> <MiB>
+transfer() {  # transfer <receiver ns> <receiver addr> <sender ns> <MiB> [<addr as the sender names it>]
   ip netns exec "$1" python3 - "$2" >"$work/recv.out" <<'PY' &
 import hashlib, socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 5001)); s.listen(1); s.settimeout(30)
+family, _, _, _, address = socket.getaddrinfo(sys.argv[1], 5001, type=socket.SOCK_STREAM)[0]
+s = socket.socket(family); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(address); s.listen(1); s.settimeout(30)
 c, _ = s.accept(); c.settimeout(30); h = hashlib.sha256(); n = 0
 while True:
     b = c.recv(1 << 16)
@@ -324,7 +330,7 @@ while True:
 print(n, h.hexdigest())
 PY
   local receiver=$!
-  ip netns exec "$3" python3 - "$2" "$4" >"$work/send.out" <<'PY'
+  ip netns exec "$3" python3 - "${5:-$2}" "$4" >"$work/send.out" <<'PY'
 import hashlib, os, socket, sys, time
 data = os.urandom(int(sys.argv[2]) << 20)
 for attempt in range(100):  # The receiver may still be starting.
@@ -341,11 +347,18 @@ PY
   wait "$receiver"
   read -r sent sent_hash rate <"$work/send.out"
   read -r got got_hash <"$work/recv.out"
-  [[ $sent == "$got" && $sent_hash == "$got_hash" ]] || fail "transfer mismatch: sent $sent $sent_hash, got $got $got_hash"
+  [[ ${sent:-0} -eq $(($4 << 20)) && $sent == "${got:-}" && $sent_hash == "${got_hash:-}" ]] \
+    || fail "transfer $3 -> $1 ($2) failed: sent ${sent:-nothing} ${sent_hash:-}, got ${got:-nothing} ${got_hash:-}"
   echo "  $4 MiB $3 -> $1: ok, sha256 match, ${rate} MB/s"
 }
 transfer "$srv" 192.168.90.1 "$cli" "$bulk_mib"
 transfer "$cli" 192.168.90.2 "$srv" "$bulk_mib"
+if [[ -n ${server_ll:-} ]]; then
+  # IPv6 takes its own offload paths (TCPV6 super-packets, no IPv4 ID).
+  client_ll=$(ip -n "$cli" -6 addr show dev sstp-t0 scope link | awk '/inet6/{print $2}' | cut -d/ -f1)
+  transfer "$srv" "$server_ll%sstps-t0" "$cli" 4 "$server_ll%sstp-t0"
+  transfer "$cli" "$client_ll%sstp-t0" "$srv" 4 "$client_ll%sstps-t0"
+fi
 if [[ $oversized -eq 1 ]]; then
   for _ in $(seq 100); do grep "misbehaving on purpose" "$work/server.log" >/dev/null && break; sleep 0.1; done
   grep "misbehaving on purpose" "$work/server.log" >/dev/null || fail "the server did not misbehave"
@@ -375,6 +388,15 @@ else
   grep "record layer: user space (OpenSSL) both directions" <<<"$status" >/dev/null \
     || fail "status does not show the user-space record layer: $status"
   grep "^  why: " <<<"$status" >/dev/null || fail "status does not say why user space: $status"
+fi
+if [[ $tun_offload == yes ]]; then
+  # Bulk TCP through an offloading TUN: the client cut super-packets it read
+  # and joined segments it wrote (the bytes above prove both were right).
+  grep -E "^tun offload:  TSO and GRO; super-packets: [1-9][0-9]* cut, [1-9][0-9]* joined" \
+    <<<"$status" >/dev/null || fail "status shows no TUN offload at work: $status"
+else
+  grep "^tun offload:  off (tun-offload = no); super-packets: 0 cut, 0 joined" <<<"$status" >/dev/null \
+    || fail "status does not show the TUN offload off: $status"
 fi
 json=$("$build/daemon/sstp-ktls" status "$work/client.conf" --json) || fail "status --json failed"
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["state"]=="connected" and d["tx_bytes"]>int(sys.argv[2])*1e6, d' "$json" "$bulk_mib" \
