@@ -79,10 +79,11 @@ Engine::Engine(uring::Ring& ring, EngineOptions options, ControlPlane& control, 
   send_op_ = std::make_unique<Op>(this, Op::Kind::kSend);
   for (int i = 0; i < kSlots; ++i) {
     tun_write_ops_[i] = std::make_unique<Op>(this, Op::Kind::kTunWrite, i);
-    slots_[i].reserve(kMaxPacket + kReceiveSize);
-    // Kernel-TLS mode receives straight into the slot: keep it full size so
-    // no receive pays for zero-filling a resize.
-    if (kernel_tls()) slots_[i].resize(kMaxPacket + kReceiveSize);
+    // Kernel TLS receives straight into the slot, the user-space codec
+    // decrypts into it; sized once, so no receive pays for zero-filling a
+    // resize. Decrypting needs room for the record tail the codec held back.
+    slots_[i].resize(kMaxPacket + kReceiveSize +
+                     (kernel_tls() ? 0 : RecordCodec::kMaxHeldCiphertext));
   }
   tun_in_.reserve(options_.tun_buffers);
   for (Batch* batch : {&pending_, &sending_}) {
@@ -453,16 +454,15 @@ void Engine::OnReceive(int32_t res) {
     }
     length = carry_ + static_cast<size_t>(res);
   } else {
-    std::vector<uint8_t>& slot = slots_[slot_];
-    slot.resize(carry_);
-    absl::StatusOr<bool> closed = options_.codec->Open(
-        absl::MakeConstSpan(cipher_in_).first(static_cast<size_t>(res)), &slot, &codec_reply_);
-    if (!closed.ok()) {
-      Fail(Annotate(closed.status(), "TLS"));
+    absl::StatusOr<RecordCodec::Opened> opened = options_.codec->Open(
+        absl::MakeConstSpan(cipher_in_).first(static_cast<size_t>(res)),
+        absl::MakeSpan(slots_[slot_]).subspan(carry_), &codec_reply_);
+    if (!opened.ok()) {
+      Fail(Annotate(opened.status(), "TLS"));
       return;
     }
-    peer_closed_ = *closed;
-    length = slot.size();
+    peer_closed_ = opened->closed;
+    length = carry_ + opened->plaintext;
   }
   ParseSlot(length);
   if (peer_closed_ && !failed_) {
@@ -519,7 +519,6 @@ void Engine::MoveTailAndReceive() {
   }
   receive_blocked_ = false;
   std::vector<uint8_t>& to = slots_[slot_];
-  if (!kernel_tls()) to.resize(std::max(to.size(), tail_length_));
   if (tail_length_ > 0) {
     std::memcpy(to.data(), slots_[tail_from_].data() + tail_offset_, tail_length_);
   }

@@ -51,12 +51,20 @@ class RecordCodec {
   // Protects `plaintext` (at most 16 KiB: one record) and appends the
   // record to `ciphertext`.
   virtual absl::Status Seal(absl::Span<const uint8_t> plaintext, std::vector<uint8_t>* ciphertext) = 0;
-  // Takes received bytes; appends the plaintext they complete and any bytes
-  // the TLS layer must send back (e.g. a KeyUpdate answer). Returns true once
-  // the peer's close_notify has arrived.
-  virtual absl::StatusOr<bool> Open(absl::Span<const uint8_t> ciphertext,
-                                    std::vector<uint8_t>* plaintext,
-                                    std::vector<uint8_t>* to_send) = 0;
+  // The most ciphertext a codec holds back between Open() calls: less than
+  // one record, under 5 + 2^14 + 2048 bytes (RFC 5246 6.2.3).
+  static constexpr size_t kMaxHeldCiphertext = 5 + 16384 + 2048;
+  struct Opened {
+    size_t plaintext = 0;  // Bytes written to the front of the space.
+    bool closed = false;   // The peer's close_notify has arrived.
+  };
+  // Takes received bytes; writes the plaintext they complete to the front
+  // of `plaintext`, which holds ciphertext.size() + kMaxHeldCiphertext
+  // bytes, and appends any bytes the TLS layer must send back (e.g. a
+  // KeyUpdate answer) to `to_send`.
+  virtual absl::StatusOr<Opened> Open(absl::Span<const uint8_t> ciphertext,
+                                      absl::Span<uint8_t> plaintext,
+                                      std::vector<uint8_t>* to_send) = 0;
 };
 
 // What the engine hands to the control plane. Called from the ring's

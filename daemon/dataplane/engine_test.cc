@@ -57,17 +57,25 @@ class XorCodec final : public RecordCodec {
     for (uint8_t b : plaintext) out->push_back(b ^ 0x5a);
     return absl::OkStatus();
   }
-  absl::StatusOr<bool> Open(absl::Span<const uint8_t> in, std::vector<uint8_t>* plain,
-                            std::vector<uint8_t>*) override {
+  absl::StatusOr<Opened> Open(absl::Span<const uint8_t> in, absl::Span<uint8_t> plain,
+                              std::vector<uint8_t>*) override {
+    // The engine's promise: room for the input and a held-back record.
+    EXPECT_GE(plain.size(), in.size() + kMaxHeldCiphertext);
+    EXPECT_LT(buffer_.size(), kMaxHeldCiphertext);
     buffer_.insert(buffer_.end(), in.begin(), in.end());
+    Opened opened;
     while (buffer_.size() >= 2) {
       const size_t n = size_t{buffer_[0]} << 8 | buffer_[1];
-      if (n == 0) return true;  // Our stand-in for close_notify.
+      if (n == 0) {  // Our stand-in for close_notify.
+        opened.closed = true;
+        break;
+      }
       if (buffer_.size() < 2 + n) break;
-      for (size_t i = 0; i < n; ++i) plain->push_back(buffer_[2 + i] ^ 0x5a);
+      if (opened.plaintext + n > plain.size()) return absl::InternalError("no room");
+      for (size_t i = 0; i < n; ++i) plain[opened.plaintext++] = buffer_[2 + i] ^ 0x5a;
       buffer_.erase(buffer_.begin(), buffer_.begin() + 2 + n);
     }
-    return false;
+    return opened;
   }
   static Bytes Wrap(const Bytes& plaintext) {
     XorCodec c;
@@ -77,8 +85,10 @@ class XorCodec final : public RecordCodec {
   }
   static Bytes Unwrap(const Bytes& ciphertext) {
     XorCodec c;
-    Bytes out;
-    EXPECT_TRUE(c.Open(ciphertext, &out, nullptr).ok());
+    Bytes out(ciphertext.size() + kMaxHeldCiphertext);
+    absl::StatusOr<Opened> opened = c.Open(ciphertext, absl::MakeSpan(out), nullptr);
+    EXPECT_TRUE(opened.ok());
+    out.resize(opened.ok() ? opened->plaintext : 0);
     return out;
   }
   int sealed_records = 0;

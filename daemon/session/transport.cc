@@ -263,11 +263,11 @@ absl::Status TlsRecordCodec::Seal(absl::Span<const uint8_t> plaintext, std::vect
   return tls_.Encrypt(plaintext, ciphertext);
 }
 
-absl::StatusOr<bool> TlsRecordCodec::Open(absl::Span<const uint8_t> ciphertext,
-                                          std::vector<uint8_t>* plaintext,
-                                          std::vector<uint8_t>* to_send) {
-  ASSIGN_OR_RETURN(tls::DecryptResult result, tls_.Decrypt(ciphertext, plaintext, to_send));
-  return result.close_notify;
+absl::StatusOr<dataplane::RecordCodec::Opened> TlsRecordCodec::Open(
+    absl::Span<const uint8_t> ciphertext, absl::Span<uint8_t> plaintext,
+    std::vector<uint8_t>* to_send) {
+  ASSIGN_OR_RETURN(tls::DecryptResult result, tls_.DecryptInto(ciphertext, plaintext, to_send));
+  return Opened{.plaintext = result.plaintext_size, .closed = result.close_notify};
 }
 
 }  // namespace sstp::session

@@ -79,8 +79,8 @@ class TlsRecordCodec final : public dataplane::RecordCodec {
  public:
   explicit TlsRecordCodec(tls::Connection& tls) : tls_(tls) {}
   absl::Status Seal(absl::Span<const uint8_t> plaintext, std::vector<uint8_t>* ciphertext) override;
-  absl::StatusOr<bool> Open(absl::Span<const uint8_t> ciphertext, std::vector<uint8_t>* plaintext,
-                            std::vector<uint8_t>* to_send) override;
+  absl::StatusOr<Opened> Open(absl::Span<const uint8_t> ciphertext, absl::Span<uint8_t> plaintext,
+                              std::vector<uint8_t>* to_send) override;
 
  private:
   tls::Connection& tls_;

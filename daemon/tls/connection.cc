@@ -495,14 +495,14 @@ absl::Status Connection::Impl::EncodePostHandshake(absl::string_view operation,
   RETURN_IF_ERROR(RequireTls13(operation));
   ERR_clear_error();
   // SSL_key_update / SSL_new_session_ticket only schedule the message;
-  // SSL_do_handshake writes it (into the memory BIO, so it completes at
-  // once).
+  // SSL_do_handshake writes it (into `out`, through the buffer BIO, so it
+  // completes at once).
   if (schedule(ssl.get()) != 1) {
     return absl::FailedPreconditionError(
         absl::StrCat("TLS ", operation, ": ", ConsumeOpenSslError()));
   }
+  internal::SinkScope sink(buffers, out);
   const int result = SSL_do_handshake(ssl.get());
-  DrainWbio(out);
   if (result != 1) return IoFailure(absl::StrCat("TLS ", operation));
   return absl::OkStatus();
 }
@@ -522,16 +522,6 @@ absl::Status Connection::Impl::IoFailure(absl::string_view what) {
   }
   return absl::DataLossError(
       absl::StrCat(what, ": ", reason.empty() ? "unknown TLS error" : reason));
-}
-
-void Connection::Impl::DrainWbio(std::vector<uint8_t>* out) {
-  const size_t pending = BIO_ctrl_pending(wbio);
-  if (pending == 0) return;
-  const size_t old_size = out->size();
-  out->resize(old_size + pending);
-  size_t n = 0;
-  if (BIO_read_ex(wbio, out->data() + old_size, pending, &n) != 1) n = 0;
-  out->resize(old_size + n);
 }
 
 // ---------------------------------------------------------------------------
@@ -604,9 +594,9 @@ absl::Status Connection::CheckDrained() const {
         "TLS: OpenSSL holds part of a received record; the stream cannot be handed over "
         "between records");
   }
-  if (c.mode == Impl::Mode::kMemory && BIO_ctrl_pending(c.rbio) > 0) {
+  if (c.mode == Impl::Mode::kMemory && c.buffers.Unread() > 0) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "TLS: ", BIO_ctrl_pending(c.rbio), " bytes of ciphertext fed to Decrypt() are unprocessed"));
+        "TLS: ", c.buffers.Unread(), " bytes of ciphertext fed to Decrypt() are unprocessed"));
   }
   return absl::OkStatus();
 }
@@ -661,18 +651,11 @@ absl::Status Connection::SwitchToMemoryBios() {
   Impl& c = *impl_;
   RETURN_IF_ERROR(c.RequireMode(Impl::Mode::kSocket, "SwitchToMemoryBios"));
   RETURN_IF_ERROR(CheckDrained());
-  BioPtr rbio(BIO_new(BIO_s_mem()));
-  BioPtr wbio(BIO_new(BIO_s_mem()));
-  if (rbio == nullptr || wbio == nullptr) {
-    return absl::ResourceExhaustedError("TLS: cannot allocate memory BIOs");
-  }
-  // An empty read BIO means "wait for more", not end of stream.
-  BIO_set_mem_eof_return(rbio.get(), -1);
-  c.scratch = std::make_unique<uint8_t[]>(kMaxRecordPlaintext);
-  c.rbio = rbio.get();
-  c.wbio = wbio.get();
-  // Frees the socket BIO (the fd stays open: it is the caller's).
-  SSL_set_bio(c.ssl.get(), rbio.release(), wbio.release());
+  BIO* bio = internal::NewBufferBio(&c.buffers);
+  if (bio == nullptr) return absl::ResourceExhaustedError("TLS: cannot allocate the record BIO");
+  // One BIO both ways (one reference taken). Frees the socket BIO; the fd
+  // stays open: it is the caller's.
+  SSL_set_bio(c.ssl.get(), bio, bio);
   c.mode = Impl::Mode::kMemory;
   return absl::OkStatus();
 }
@@ -686,32 +669,50 @@ absl::Status Connection::Encrypt(absl::Span<const uint8_t> plaintext, std::vecto
   }
   if (plaintext.empty()) return absl::OkStatus();
   ERR_clear_error();
+  internal::SinkScope sink(c.buffers, out);
   size_t written = 0;
-  const int result = SSL_write_ex(c.ssl.get(), plaintext.data(), plaintext.size(), &written);
-  c.DrainWbio(out);
-  if (result != 1) return c.IoFailure("TLS encrypt");
+  if (SSL_write_ex(c.ssl.get(), plaintext.data(), plaintext.size(), &written) != 1) {
+    return c.IoFailure("TLS encrypt");
+  }
   return absl::OkStatus();
+}
+
+size_t Connection::DecryptSpace(size_t ciphertext_size) const {
+  return ciphertext_size + kMaxRecordOnWire + impl_->buffers.Unread();
 }
 
 absl::StatusOr<DecryptResult> Connection::Decrypt(absl::Span<const uint8_t> ciphertext,
                                                   std::vector<uint8_t>* plaintext,
                                                   std::vector<uint8_t>* to_send) {
+  const size_t old_size = plaintext->size();
+  plaintext->resize(old_size + DecryptSpace(ciphertext.size()));
+  absl::StatusOr<DecryptResult> result =
+      DecryptInto(ciphertext, absl::MakeSpan(*plaintext).subspan(old_size), to_send);
+  plaintext->resize(old_size + (result.ok() ? result->plaintext_size : 0));
+  return result;
+}
+
+absl::StatusOr<DecryptResult> Connection::DecryptInto(absl::Span<const uint8_t> ciphertext,
+                                                      absl::Span<uint8_t> plaintext,
+                                                      std::vector<uint8_t>* to_send) {
   Impl& c = *impl_;
   RETURN_IF_ERROR(c.RequireMode(Impl::Mode::kMemory, "Decrypt"));
-  if (!ciphertext.empty()) {
-    size_t written = 0;
-    if (BIO_write_ex(c.rbio, ciphertext.data(), ciphertext.size(), &written) != 1 ||
-        written != ciphertext.size()) {
-      return absl::ResourceExhaustedError("TLS decrypt: cannot buffer the ciphertext");
-    }
+  if (plaintext.size() < DecryptSpace(ciphertext.size())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TLS decrypt: ", plaintext.size(), " bytes of space for up to ",
+        DecryptSpace(ciphertext.size()), " bytes of application data"));
   }
+  internal::SinkScope sink(c.buffers, to_send);
+  c.buffers.input = ciphertext;
   DecryptResult result;
+  absl::Status failure;
   while (true) {
     ERR_clear_error();
     size_t read = 0;
-    const int status = SSL_read_ex(c.ssl.get(), c.scratch.get(), kMaxRecordPlaintext, &read);
+    const absl::Span<uint8_t> space = plaintext.subspan(result.plaintext_size);
+    const int status = SSL_read_ex(c.ssl.get(), space.data(), space.size(), &read);
     if (status == 1) {
-      plaintext->insert(plaintext->end(), c.scratch.get(), c.scratch.get() + read);
+      result.plaintext_size += read;
       continue;
     }
     const int error = SSL_get_error(c.ssl.get(), status);
@@ -720,11 +721,11 @@ absl::StatusOr<DecryptResult> Connection::Decrypt(absl::Span<const uint8_t> ciph
       result.close_notify = true;
       break;
     }
-    absl::Status failure = c.IoFailure("TLS decrypt");
-    c.DrainWbio(to_send);
-    return failure;
+    failure = c.IoFailure("TLS decrypt");
+    break;
   }
-  c.DrainWbio(to_send);
+  c.buffers.KeepUnreadInput();
+  if (!failure.ok()) return failure;
   return result;
 }
 
@@ -732,9 +733,8 @@ absl::Status Connection::EncodeCloseNotify(std::vector<uint8_t>* out) {
   Impl& c = *impl_;
   RETURN_IF_ERROR(c.RequireMode(Impl::Mode::kMemory, "EncodeCloseNotify"));
   ERR_clear_error();
-  const int result = SSL_shutdown(c.ssl.get());
-  c.DrainWbio(out);
-  if (result < 0) return c.IoFailure("TLS close_notify");
+  internal::SinkScope sink(c.buffers, out);
+  if (SSL_shutdown(c.ssl.get()) < 0) return c.IoFailure("TLS close_notify");
   return absl::OkStatus();
 }
 

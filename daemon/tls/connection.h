@@ -30,6 +30,8 @@ namespace sstp::tls {
 
 // The largest plaintext of one TLS record (RFC 8446 5.1, RFC 5246 6.2.1).
 inline constexpr size_t kMaxRecordPlaintext = 16384;
+// The largest record on the wire: header and TLSCiphertext (RFC 5246 6.2.3).
+inline constexpr size_t kMaxRecordOnWire = 5 + kMaxRecordPlaintext + 2048;
 
 // What the handshake established.
 struct HandshakeInfo {
@@ -59,6 +61,8 @@ struct HandshakeInfo {
 struct DecryptResult {
   // The peer sent close_notify (RFC 8446 6.1): no more data will come.
   bool close_notify = false;
+  // DecryptInto(): the bytes of application data written.
+  size_t plaintext_size = 0;
 };
 
 class ClientContext;
@@ -139,6 +143,19 @@ class Connection {
   absl::StatusOr<DecryptResult> Decrypt(absl::Span<const uint8_t> ciphertext,
                                         std::vector<uint8_t>* plaintext,
                                         std::vector<uint8_t>* to_send);
+
+  // As Decrypt(), but the application data is written to the front of
+  // `plaintext` (result.plaintext_size bytes), with no copy in between.
+  // `plaintext` must hold DecryptSpace(ciphertext.size()) bytes, else
+  // kInvalidArgument and nothing is consumed.
+  absl::StatusOr<DecryptResult> DecryptInto(absl::Span<const uint8_t> ciphertext,
+                                            absl::Span<uint8_t> plaintext,
+                                            std::vector<uint8_t>* to_send);
+  // The most application data the next Decrypt of `ciphertext_size` bytes
+  // can yield: less than those bytes, plus the part of a record OpenSSL
+  // holds from the last call (under kMaxRecordOnWire), plus any ciphertext
+  // it left unread (only after close_notify or an error).
+  size_t DecryptSpace(size_t ciphertext_size) const;
 
   // Appends a close_notify record to `out`.
   absl::Status EncodeCloseNotify(std::vector<uint8_t>* out);

@@ -27,6 +27,7 @@
 #include "base/log.h"
 #include "base/unique_fd.h"
 #include "daemon/tls/connection.h"
+#include "daemon/tls/buffer_bio.h"
 #include "daemon/tls/fd_bio.h"
 #include "daemon/tls/key_material.h"
 #include "daemon/tls/openssl_util.h"
@@ -100,11 +101,9 @@ struct Connection::Impl {
 
   internal::SslPtr ssl;
   internal::FdBioState fd_state;
-  BIO* rbio = nullptr;  // Memory mode; owned by `ssl`.
-  BIO* wbio = nullptr;
+  internal::BufferBioState buffers;  // Memory mode: the BIO's state.
   Mode mode = Mode::kHandshake;
   HandshakeInfo info;
-  std::unique_ptr<uint8_t[]> scratch;  // kMaxRecordPlaintext bytes, memory mode.
 
   // A precise reason set by a callback that made the handshake fail (the
   // client's certificate verification, the server's SNI check); reported
@@ -165,8 +164,6 @@ struct Connection::Impl {
                                    std::vector<uint8_t>* out);
   // After a failed SSL_read/SSL_write/SSL_shutdown (not WANT_*).
   absl::Status IoFailure(absl::string_view what);
-  // Moves what OpenSSL wrote into the memory write BIO to `out`.
-  void DrainWbio(std::vector<uint8_t>* out);
 
  private:
   absl::Status HandshakeFailure();

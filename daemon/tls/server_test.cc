@@ -554,6 +554,40 @@ TEST_P(TlsServerVersionTest, MemoryModeRoundTripBothWays) {
   EXPECT_TRUE(result->close_notify);
 }
 
+TEST_P(TlsServerVersionTest, DecryptIntoWritesInPlaceAndRefusesTooLittleSpace) {
+  Session s = InMemoryMode(VersionServer());
+  ASSERT_TRUE(s.ok());
+  Connection& client = **s.client;
+  Connection& server = **s.server;
+  std::vector<uint8_t> stream = Seal(server, std::string(kMaxRecordPlaintext, 'a'));
+  Append(&stream, Seal(server, "tail"));
+  const size_t cut = stream.size() - 7;  // The second record cut short.
+  std::vector<uint8_t> space(client.DecryptSpace(cut));
+  std::vector<uint8_t> to_send;
+
+  // One byte too few: refused, nothing consumed.
+  absl::StatusOr<DecryptResult> refused = client.DecryptInto(
+      absl::MakeConstSpan(stream).first(cut), absl::MakeSpan(space).first(space.size() - 1),
+      &to_send);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+
+  absl::StatusOr<DecryptResult> first =
+      client.DecryptInto(absl::MakeConstSpan(stream).first(cut), absl::MakeSpan(space), &to_send);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->plaintext_size, kMaxRecordPlaintext);
+  EXPECT_EQ(std::string(space.begin(), space.begin() + kMaxRecordPlaintext),
+            std::string(kMaxRecordPlaintext, 'a'));
+  // The cut record waits inside OpenSSL; the space asked for covers it.
+  std::vector<uint8_t> rest(client.DecryptSpace(7));
+  EXPECT_GE(rest.size(), 7 + kMaxRecordOnWire);
+  absl::StatusOr<DecryptResult> second =
+      client.DecryptInto(absl::MakeConstSpan(stream).subspan(cut), absl::MakeSpan(rest), &to_send);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(std::string(rest.begin(), rest.begin() + second->plaintext_size), "tail");
+  EXPECT_TRUE(to_send.empty());
+  EXPECT_TRUE(client.CheckDrained().ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(BothVersions, TlsServerVersionTest,
                          ::testing::Values(TlsVersion::kTls13, TlsVersion::kTls12),
                          testing::VersionParamName);
