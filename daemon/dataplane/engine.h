@@ -170,7 +170,9 @@ class Engine {
   static constexpr size_t kReceiveSize = 64 * 1024;
   static constexpr size_t kHeadroom = 8;              // SSTP 4 + PPP 4.
   static constexpr size_t kSuperBufferSize = 68 * 1024;  // virtio_net_hdr + 64 KiB IP.
-  static constexpr unsigned kMaxSuperBuffers = 128;
+  // 4 MiB of super-packets: eight times the default max_pending_bytes, and
+  // RSS stays well under the 32 MiB target (each buffer is touched in turn).
+  static constexpr unsigned kMaxSuperBuffers = 64;
 
   Engine(uring::Ring& ring, EngineOptions options, ControlPlane& control, Logger logger);
 
