@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "daemon/tls/openssl_util.h"
+
 namespace sstp::tls::internal {
 namespace {
 
@@ -59,27 +61,9 @@ long BufferBioCtrl(BIO* bio, int cmd, long /*num*/, void* /*ptr*/) {
   }
 }
 
-int BufferBioCreate(BIO* bio) {
-  BIO_set_init(bio, 1);
-  return 1;
-}
-
-int BufferBioDestroy(BIO* bio) {
-  BIO_set_data(bio, nullptr);
-  return 1;
-}
-
 const BIO_METHOD* BufferBioMethod() {
-  static BIO_METHOD* method = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "sstp-ktls buffers");
-    if (m == nullptr) return m;
-    BIO_meth_set_write_ex(m, BufferBioWrite);
-    BIO_meth_set_read_ex(m, BufferBioRead);
-    BIO_meth_set_ctrl(m, BufferBioCtrl);
-    BIO_meth_set_create(m, BufferBioCreate);
-    BIO_meth_set_destroy(m, BufferBioDestroy);
-    return m;
-  }();
+  static BIO_METHOD* method = MakeStateBioMethod(
+      {"sstp-ktls buffers", BufferBioWrite, BufferBioRead, BufferBioCtrl});
   return method;
 }
 
@@ -104,11 +88,7 @@ SinkScope::SinkScope(BufferBioState& state, std::vector<uint8_t>* out) : state_(
 }
 
 BIO* NewBufferBio(BufferBioState* state) {
-  const BIO_METHOD* method = BufferBioMethod();
-  if (method == nullptr) return nullptr;
-  BIO* bio = BIO_new(method);
-  if (bio != nullptr) BIO_set_data(bio, state);
-  return bio;
+  return NewStateBio(BufferBioMethod(), state);
 }
 
 }  // namespace sstp::tls::internal

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 
+#include "daemon/tls/openssl_util.h"
+
 namespace sstp::tls::internal {
 namespace {
 
@@ -59,38 +61,16 @@ long FdBioCtrl(BIO* /*bio*/, int cmd, long /*num*/, void* /*ptr*/) {
   return cmd == BIO_CTRL_FLUSH ? 1 : 0;
 }
 
-int FdBioCreate(BIO* bio) {
-  BIO_set_init(bio, 1);
-  return 1;
-}
-
-int FdBioDestroy(BIO* bio) {
-  BIO_set_data(bio, nullptr);
-  return 1;
-}
-
 const BIO_METHOD* FdBioMethod() {
-  static BIO_METHOD* method = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "sstp-ktls socket");
-    if (m == nullptr) return m;
-    BIO_meth_set_write_ex(m, FdBioWrite);
-    BIO_meth_set_read_ex(m, FdBioRead);
-    BIO_meth_set_ctrl(m, FdBioCtrl);
-    BIO_meth_set_create(m, FdBioCreate);
-    BIO_meth_set_destroy(m, FdBioDestroy);
-    return m;
-  }();
+  static BIO_METHOD* method = MakeStateBioMethod(
+      {"sstp-ktls socket", FdBioWrite, FdBioRead, FdBioCtrl});
   return method;
 }
 
 }  // namespace
 
 BIO* NewFdBio(FdBioState* state) {
-  const BIO_METHOD* method = FdBioMethod();
-  if (method == nullptr) return nullptr;
-  BIO* bio = BIO_new(method);
-  if (bio != nullptr) BIO_set_data(bio, state);
-  return bio;
+  return NewStateBio(FdBioMethod(), state);
 }
 
 }  // namespace sstp::tls::internal

@@ -95,4 +95,28 @@ absl::StatusOr<std::vector<uint8_t>> CertificateDer(X509* cert) {
   return der;
 }
 
+BIO_METHOD* MakeStateBioMethod(const BioCallbacks& callbacks) {
+  BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, callbacks.method_name);
+  if (m == nullptr) return nullptr;
+  BIO_meth_set_write_ex(m, callbacks.write);
+  BIO_meth_set_read_ex(m, callbacks.read);
+  BIO_meth_set_ctrl(m, callbacks.ctrl);
+  BIO_meth_set_create(m, [](BIO* bio) {
+    BIO_set_init(bio, 1);
+    return 1;
+  });
+  BIO_meth_set_destroy(m, [](BIO* bio) {
+    BIO_set_data(bio, nullptr);  // Borrowed: not ours to free.
+    return 1;
+  });
+  return m;
+}
+
+BIO* NewStateBio(const BIO_METHOD* method, void* state) {
+  if (method == nullptr) return nullptr;
+  BIO* bio = BIO_new(method);
+  if (bio != nullptr) BIO_set_data(bio, state);
+  return bio;
+}
+
 }  // namespace sstp::tls::internal

@@ -39,6 +39,19 @@ using BioPtr = std::unique_ptr<BIO, BioDeleter>;
 using X509Ptr = std::unique_ptr<X509, X509Deleter>;
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
 
+// Our own source/sink BIOs: the callbacks get a borrowed state through
+// BIO_get_data(). MakeStateBioMethod() builds a method (the caller keeps it
+// for the process's lifetime); NewStateBio() makes a BIO of it over
+// `state`. Both return nullptr when out of memory.
+struct BioCallbacks {
+  const char* method_name;  // Names the kind in OpenSSL's tables.
+  int (*write)(BIO*, const char*, size_t, size_t*);
+  int (*read)(BIO*, char*, size_t, size_t*);
+  long (*ctrl)(BIO*, int, long, void*);
+};
+BIO_METHOD* MakeStateBioMethod(const BioCallbacks& callbacks);
+BIO* NewStateBio(const BIO_METHOD* method, void* state);
+
 // Empties this thread's OpenSSL error queue and returns the reason text of
 // its last libssl entry (else its first entry), e.g. "wrong version
 // number"; "" when the queue was empty.
