@@ -1,6 +1,7 @@
 #include "daemon/dataplane/engine.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/tls.h>
 #include <sys/socket.h>
 
@@ -33,7 +34,7 @@ constexpr size_t kArenaCapacity = 256 * 1024;
 // Several reads (or TUN writes of one slot) share one object: what a
 // completion needs is in the CQE (byte count, buffer id) or in `slot`.
 struct Engine::Op final : uring::Completion {
-  enum class Kind { kTunRead, kReceive, kSend, kTunWrite };
+  enum class Kind { kTunRead, kTunPoll, kReceive, kSend, kTunWrite };
   Op(Engine* engine, Kind kind, int slot = 0) : engine(engine), kind(kind), slot(slot) {}
 
   void OnComplete(int32_t res, uint32_t flags) override {
@@ -41,6 +42,9 @@ struct Engine::Op final : uring::Completion {
     switch (kind) {
       case Kind::kTunRead:
         engine->OnTunRead(res, flags);
+        return;
+      case Kind::kTunPoll:
+        engine->OnTunPoll(res);
         return;
       case Kind::kReceive:
         engine->OnReceive(res);
@@ -75,6 +79,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(uring::Ring& ring, Engine
 Engine::Engine(uring::Ring& ring, EngineOptions options, ControlPlane& control, Logger logger)
     : ring_(ring), options_(options), control_(control), log_(std::move(logger)) {
   tun_read_op_ = std::make_unique<Op>(this, Op::Kind::kTunRead);
+  tun_poll_op_ = std::make_unique<Op>(this, Op::Kind::kTunPoll);
   receive_op_ = std::make_unique<Op>(this, Op::Kind::kReceive);
   send_op_ = std::make_unique<Op>(this, Op::Kind::kSend);
   for (int i = 0; i < kSlots; ++i) {
@@ -112,12 +117,16 @@ void Engine::Start() {
 
 absl::Status Engine::AttachTun(int tun_fd, bool vnet_hdr) {
   if (tun_fd_ >= 0) return absl::FailedPreconditionError("data plane: TUN already attached");
-  // With O_NONBLOCK an empty queue fails the read with EAGAIN instead of
-  // waiting on the ring's poll.
+  // Non-blocking, so that io_uring reads and writes the TUN inline. A TUN
+  // has no FMODE_NOWAIT before Linux 6.x's later releases (Debian 12's 6.1
+  // included): on a blocking fd every write would go to an io-wq thread and
+  // every read that finds the queue empty through io_uring's async poll.
+  // Here an empty queue fails the read with EAGAIN, and a poll
+  // (ArmTunReads) says when to read again.
   const int flags = fcntl(tun_fd, F_GETFL);
   if (flags < 0) return LastErrnoStatus("data plane: TUN fd");
-  if (flags & O_NONBLOCK) {
-    return absl::InvalidArgumentError("data plane: the TUN fd must be blocking (O_NONBLOCK is set)");
+  if (!(flags & O_NONBLOCK) && fcntl(tun_fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    return LastErrnoStatus("data plane: making the TUN fd non-blocking");
   }
   // With a virtio_net_hdr in front, the SSTP and PPP headers of a plain
   // packet go where the last 8 bytes of the virtio_net_hdr were.
@@ -146,8 +155,18 @@ void Engine::ArmTunReads() {
   // Back-pressure: while the socket is behind, leave packets in the TUN
   // queue, where the kernel drops them fairly, rather than here.
   if (pending_.bytes + sending_.bytes + tun_in_bytes_ >= options_.max_pending_bytes) return;
+  if (!tun_readable_) {
+    // A read found the queue empty: one poll says when it is not. (Armed
+    // after the EAGAIN, it completes at once if a packet came in between.)
+    if (!tun_poll_armed_) {
+      io_uring_prep_poll_add(ring_.NextSqe(tun_poll_op_.get()), tun_fd_, POLLIN);
+      tun_poll_armed_ = true;
+      ++inflight_;
+    }
+    return;
+  }
   const size_t read_size = tun_buffers_->buffer_size() - tun_buffers_->headroom();
-  while (tun_reads_inflight_ < options_.tun_read_depth) {
+  while (tun_reads_inflight_ < std::min(tun_read_limit_, options_.tun_read_depth)) {
     io_uring_sqe* sqe = ring_.NextSqe(tun_read_op_.get());
     io_uring_prep_read(sqe, tun_fd_, nullptr, static_cast<unsigned>(read_size), 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
@@ -161,6 +180,14 @@ void Engine::OnTunRead(int32_t res, uint32_t flags) {
   --tun_reads_inflight_;
   const bool has_buffer = uring::BufferRing::HasBuffer(flags);
   const uint16_t id = has_buffer ? uring::BufferRing::BufferId(flags) : 0;
+  if (res == -EAGAIN) {
+    // The queue is empty; a poll wakes the reads. (Whether the buffer picked
+    // for the read comes back in the CQE depends on the kernel.)
+    if (has_buffer) tun_buffers_->Recycle(id);
+    tun_readable_ = false;
+    ArmTunReads();
+    return;
+  }
   if (stopping_ || failed_ || res <= 0) {
     if (has_buffer) tun_buffers_->Recycle(id);
     // -ENOBUFS: every buffer is queued for sending; reads resume when a
@@ -172,6 +199,20 @@ void Engine::OnTunRead(int32_t res, uint32_t flags) {
   }
   tun_in_.push_back({id, static_cast<uint32_t>(res)});
   tun_in_bytes_ += static_cast<size_t>(res);
+  tun_read_limit_ = options_.tun_read_depth;  // Traffic: read on at full depth.
+  ArmTunReads();
+}
+
+void Engine::OnTunPoll(int32_t res) {
+  tun_poll_armed_ = false;
+  if (stopping_ || failed_ || res == -ECANCELED) return;
+  if (res < 0) {
+    Fail(ErrnoStatus(-res, "poll on the TUN"));
+    return;
+  }
+  tun_readable_ = true;
+  // A few reads first: after a quiet spell most would find nothing.
+  tun_read_limit_ = kTunReadsAfterPoll;
   ArmTunReads();
 }
 

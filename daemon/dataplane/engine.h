@@ -173,6 +173,7 @@ class Engine {
   // 4 MiB of super-packets: eight times the default max_pending_bytes, and
   // RSS stays well under the 32 MiB target (each buffer is touched in turn).
   static constexpr unsigned kMaxSuperBuffers = 64;
+  static constexpr unsigned kTunReadsAfterPoll = 4;
 
   Engine(uring::Ring& ring, EngineOptions options, ControlPlane& control, Logger logger);
 
@@ -182,6 +183,7 @@ class Engine {
   };
   void ArmTunReads();
   void OnTunRead(int32_t res, uint32_t flags);
+  void OnTunPoll(int32_t res);
   void FrameTunPackets();
   enum class Framed { kQueued, kDropped, kNoRoom };
   Framed FrameTunPacket(TunPacket packet);
@@ -211,13 +213,19 @@ class Engine {
   bool failed_ = false;
   int inflight_ = 0;
 
-  std::unique_ptr<Op> tun_read_op_, receive_op_, send_op_;
+  std::unique_ptr<Op> tun_read_op_, tun_poll_op_, receive_op_, send_op_;
   std::array<std::unique_ptr<Op>, kSlots> tun_write_ops_;
 
   // Transmit. `pending_` is what the next send carries; `sending_` what the
   // kernel is sending now. Buffer ids are recycled when their bytes are out.
   std::unique_ptr<uring::BufferRing> tun_buffers_;
   unsigned tun_reads_inflight_ = 0;
+  // The TUN fd is non-blocking: reads are issued while the queue may hold
+  // packets (until one fails with EAGAIN); then a poll says when it may
+  // again.
+  bool tun_readable_ = true;
+  bool tun_poll_armed_ = false;
+  unsigned tun_read_limit_ = kTunReadsAfterPoll;  // Up to tun_read_depth.
   // Read from the TUN, framed at the next Flush(); [tun_in_head_, end).
   std::vector<TunPacket> tun_in_;
   size_t tun_in_head_ = 0;
