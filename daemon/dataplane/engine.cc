@@ -118,9 +118,9 @@ void Engine::Start() {
 absl::Status Engine::AttachTun(int tun_fd, bool vnet_hdr) {
   if (tun_fd_ >= 0) return absl::FailedPreconditionError("data plane: TUN already attached");
   // Non-blocking, so that io_uring reads and writes the TUN inline. A TUN
-  // has no FMODE_NOWAIT before Linux 6.x's later releases (Debian 12's 6.1
-  // included): on a blocking fd every write would go to an io-wq thread and
-  // every read that finds the queue empty through io_uring's async poll.
+  // has no FMODE_NOWAIT on Debian 12's 6.1: on a blocking fd every write
+  // would go to an io-wq thread and every read that finds the queue empty
+  // through io_uring's async poll.
   // Here an empty queue fails the read with EAGAIN, and a poll
   // (ArmTunReads) says when to read again.
   const int flags = fcntl(tun_fd, F_GETFL);
