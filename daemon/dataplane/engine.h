@@ -99,7 +99,7 @@ struct EngineOptions {
   int mtu = 1400;                 // Largest IP packet sent (segments included).
   unsigned tun_read_depth = 64;   // TUN reads kept in flight.
   // Provided buffers (power of two): mtu + 8 bytes each, or 68 KiB for a TUN
-  // with a virtio_net_hdr, where at most 128 are used.
+  // with a virtio_net_hdr, where at most kMaxSuperBuffers (64) are used.
   unsigned tun_buffers = 256;
   size_t max_pending_bytes = 512 * 1024;  // Beyond this, TUN reads pause.
   uint16_t buffer_group = 1;

@@ -263,6 +263,10 @@ absl::Status TlsRecordCodec::Seal(absl::Span<const uint8_t> plaintext, std::vect
   return tls_.Encrypt(plaintext, ciphertext);
 }
 
+// The engine's room for a held-back record (dataplane cannot see tls) is
+// what DecryptInto asks for beyond the ciphertext.
+static_assert(dataplane::RecordCodec::kMaxHeldCiphertext == tls::kMaxRecordOnWire);
+
 absl::StatusOr<dataplane::RecordCodec::Opened> TlsRecordCodec::Open(
     absl::Span<const uint8_t> ciphertext, absl::Span<uint8_t> plaintext,
     std::vector<uint8_t>* to_send) {
