@@ -62,7 +62,7 @@ result = json.loads(decode("BENCH-JSON-GZ-BASE64"))
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 result["meta"]["vm_host"] = {"kernel": platform.release(), "cpu_model": cpu, "cpus": os.cpu_count(),
                              "loadavg": open("/proc/loadavg").read().split()[:3],
-                             "note": "QEMU TCG (no KVM), -smp 2; the host is shared with other work"}
+                             "note": "QEMU TCG (software emulation, -cpu max), -smp 2; the host is shared with other work"}
 with open(os.path.join(out, "bench.json"), "w") as f:
     json.dump(result, f, indent=1)
     f.write("\n")
