@@ -4,8 +4,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/crypto.h>
+#include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -130,13 +132,23 @@ absl::Status AttachUlp(int fd) {
   static constexpr char kTls[] = "tls";
   if (setsockopt(fd, SOL_TCP, TCP_ULP, kTls, sizeof(kTls) - 1) == 0) return absl::OkStatus();
   const int e = errno;
-  if (e == ENOENT) {
-    return absl::UnavailableError(
-        "the kernel has no TLS support: TCP_ULP \"tls\" failed with ENOENT (module tls not built "
-        "or not loadable)");
+  switch (e) {
+    case ENOENT:
+      return absl::UnavailableError(
+          "the kernel has no TLS support: TCP_ULP \"tls\" failed with ENOENT (module tls not "
+          "built or not loadable)");
+    case ENOPROTOOPT:
+    case EOPNOTSUPP:
+      return absl::UnavailableError(absl::StrCat("the kernel has no TCP upper-layer protocols: ",
+                                                 ErrnoStatus(e, "TCP_ULP \"tls\"").message()));
+    case ENOTCONN:
+      // The peer closed (or reset) the connection first: a transport
+      // failure, not a missing kernel feature.
+      return absl::AbortedError(absl::StrCat("the connection ended before kernel TLS could take it: ",
+                                             ErrnoStatus(e, "TCP_ULP \"tls\"").message()));
+    default:
+      return ErrnoStatus(e, "the kernel refused TCP_ULP \"tls\"");
   }
-  return absl::UnavailableError(
-      absl::StrCat("the kernel refused TCP_ULP \"tls\": ", ErrnoStatus(e, "setsockopt").message()));
 }
 
 absl::Status Install(int fd, Direction direction, const KernelCryptoInfo& info) {
@@ -178,7 +190,8 @@ absl::StatusOr<InstalledState> ReadInstalled(int fd, Direction direction) {
   // First the header to learn the cipher, then the whole struct of its size.
   socklen_t len = sizeof(c.info);
   if (getsockopt(fd, SOL_TLS, Optname(direction), &c, &len) != 0) {
-    return ErrnoStatus(errno, absl::StrCat("getsockopt ", DirectionName(direction)));
+    const int e = errno;  // Before StrCat, which may allocate.
+    return ErrnoStatus(e, absl::StrCat("getsockopt ", DirectionName(direction)));
   }
   switch (c.info.cipher_type) {
     case TLS_CIPHER_AES_GCM_128:
@@ -195,7 +208,8 @@ absl::StatusOr<InstalledState> ReadInstalled(int fd, Direction direction) {
                                               ": unexpected cipher type ", c.info.cipher_type));
   }
   if (getsockopt(fd, SOL_TLS, Optname(direction), &c, &len) != 0) {
-    return ErrnoStatus(errno, absl::StrCat("getsockopt ", DirectionName(direction)));
+    const int e = errno;  // Before StrCat, which may allocate.
+    return ErrnoStatus(e, absl::StrCat("getsockopt ", DirectionName(direction)));
   }
   InstalledState state;
   state.version = c.info.version;
@@ -229,7 +243,9 @@ absl::Status VerifyInstalled(int fd, Direction direction, const KernelCryptoInfo
   return absl::OkStatus();
 }
 
-absl::Status SendRecord(int fd, uint8_t content_type, absl::Span<const uint8_t> body) {
+absl::Status SendRecord(int fd, uint8_t content_type, absl::Span<const uint8_t> body,
+                        absl::Duration wait) {
+  const absl::Time deadline = absl::Now() + wait;
   alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(uint8_t))] = {};
   iovec iov{const_cast<uint8_t*>(body.data()), body.size()};
   msghdr msg{};
@@ -242,9 +258,25 @@ absl::Status SendRecord(int fd, uint8_t content_type, absl::Span<const uint8_t> 
   c->cmsg_type = TLS_SET_RECORD_TYPE;
   c->cmsg_len = CMSG_LEN(sizeof(uint8_t));
   *CMSG_DATA(c) = content_type;
-  const ssize_t n = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-  if (n < 0) {
-    return ErrnoStatus(errno, absl::StrCat("sending a TLS record of type ", content_type));
+  ssize_t n;
+  while ((n = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL)) < 0) {
+    const int e = errno;
+    if (e == EINTR) continue;
+    const absl::Duration left = deadline - absl::Now();
+    if (e != EAGAIN || left <= absl::ZeroDuration()) {
+      return ErrnoStatus(e, absl::StrCat("sending a TLS record of type ", content_type,
+                                         e == EAGAIN && wait > absl::ZeroDuration()
+                                             ? absl::StrCat(" (the socket stayed full for ",
+                                                            absl::FormatDuration(wait), ")")
+                                             : ""));
+    }
+    // Nothing of the record was taken (the kernel waits for room before it
+    // copies): wait until the socket drains, then send it whole.
+    pollfd p{fd, POLLOUT, 0};
+    const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(left));
+    if (poll(&p, 1, static_cast<int>(std::min<int64_t>(ms, 60000))) < 0 && errno != EINTR) {
+      return LastErrnoStatus("poll for room to send a TLS record");
+    }
   }
   if (static_cast<size_t>(n) != body.size()) {
     return absl::UnavailableError(absl::StrCat("TLS record of type ", content_type, ": sent ", n,

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "ktls/key_schedule.h"
 
@@ -79,9 +80,12 @@ absl::StatusOr<InstalledState> ReadInstalled(int fd, Direction direction);
 absl::Status VerifyInstalled(int fd, Direction direction, const KernelCryptoInfo& info);
 
 // Sends one record of `content_type` with `body` on a kTLS socket
-// (sendmsg with a TLS_SET_RECORD_TYPE control message), without blocking
-// (MSG_DONTWAIT): for alerts and handshake messages, never for data.
-absl::Status SendRecord(int fd, uint8_t content_type, absl::Span<const uint8_t> body);
+// (sendmsg with a TLS_SET_RECORD_TYPE control message): for alerts and
+// handshake messages, never for data. When the socket's buffer is full it
+// waits up to `wait` for room (zero: fails at once with EAGAIN, for a
+// goodbye that must not hold up a shutdown).
+absl::Status SendRecord(int fd, uint8_t content_type, absl::Span<const uint8_t> body,
+                        absl::Duration wait = absl::ZeroDuration());
 
 // The kernel's global counters (/proc/net/tls_stat, Linux 5.6+), the ones
 // that tell where records are processed and what went wrong.

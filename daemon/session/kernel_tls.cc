@@ -15,6 +15,8 @@ namespace {
 constexpr uint8_t kHelloRequest = 0;       // TLS 1.2 renegotiation request.
 constexpr uint8_t kNewSessionTicket = 4;
 constexpr uint8_t kKeyUpdate = 24;
+// How long our KeyUpdate may wait for room in a full socket buffer.
+constexpr absl::Duration kKeyUpdateSendWait = absl::Seconds(10);
 
 ktls::Cipher ToKtls(tls::Cipher c) {
   switch (c) {
@@ -240,10 +242,17 @@ absl::Status KernelTls::FollowKeyUpdate(bool update_requested) {
   if (!update_requested) return absl::OkStatus();
 
   // Answer with our own KeyUpdate (update_not_requested) under the current
-  // key, then switch our sends to the next secret.
+  // key, then switch our sends to the next secret. Nothing else may be sent
+  // in between: the engine's sends are io_uring SENDMSGs, and with
+  // DEFER_TASKRUN (single issuer) a parked one only runs inside
+  // io_uring_enter on this thread, never while this function runs. (Rekeying
+  // needs Linux 6.14, and uring::Ring gets DEFER_TASKRUN on any kernel from
+  // 6.1.) Under a
+  // full upload the socket may have no room: wait for it (a peer that asks
+  // for an update when it crosses a volume is most likely to do so then).
   ASSIGN_OR_RETURN(ktls::InstalledState tx_now, ktls::ReadInstalled(fd_, ktls::Direction::kTx));
   const uint8_t key_update[] = {kKeyUpdate, 0, 0, 1, 0};
-  RETURN_IF_ERROR(ktls::SendRecord(fd_, ktls::kHandshake, key_update));
+  RETURN_IF_ERROR(ktls::SendRecord(fd_, ktls::kHandshake, key_update, kKeyUpdateSendWait));
   ASSIGN_OR_RETURN(ktls::TrafficSecret next_tx, ktls::NextTrafficSecret(cipher_, tx_secret_.span()));
   ASSIGN_OR_RETURN(ktls::TrafficKeys tx_keys, ktls::DeriveTls13Keys(cipher_, next_tx.span()));
   RETURN_IF_ERROR(InstallDirection(ktls::Direction::kTx, tx_keys, 0));
