@@ -3,6 +3,7 @@
 // test (test_pki.h).
 #include "daemon/tls/client.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <sys/socket.h>
@@ -592,6 +593,27 @@ TEST_F(TlsClientTest, CreateRejectsBadConfiguration) {
   config.keylog_file = "/nonexistent/keys.log";
   EXPECT_EQ(ClientContext::Create(config, Logger("t")).status().message(),
             "TLS key log file /nonexistent/keys.log: No such file or directory (errno 2)");
+
+  config = Config();
+  config.keylog_file = "/dev/null";
+  EXPECT_EQ(ClientContext::Create(config, Logger("t")).status().message(),
+            "TLS key log file /dev/null is not a regular file");
+}
+
+TEST_F(TlsClientTest, KeylogFileThatExistsIsMadeOwnerOnly) {
+  const std::string path = ::testing::TempDir() + "keylog-existing.log";
+  unlink(path.c_str());
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(fchmod(fd, 0644), 0);  // As a careless earlier run might have left it.
+  close(fd);
+  ClientConfig config = Config();
+  config.keylog_file = path;
+  ASSERT_TRUE(ClientContext::Create(config, Logger("t")).ok());
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  unlink(path.c_str());
 }
 
 }  // namespace

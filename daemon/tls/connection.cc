@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -128,8 +129,21 @@ bool KeylogFile::Append(const char* line) {
 absl::StatusOr<std::shared_ptr<KeylogFile>> OpenKeylogFile(const std::string& path,
                                                            const Logger& logger) {
   if (path.empty()) return std::shared_ptr<KeylogFile>();
-  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
+  // O_NONBLOCK: opening a FIFO must not wait for a reader (it is refused
+  // below; for a regular file the flag changes nothing).
+  UniqueFd fd(open(path.c_str(),
+                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600));
   if (!fd) return LastErrnoStatus(absl::StrCat("TLS key log file ", path));
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return LastErrnoStatus(absl::StrCat("TLS key log file ", path));
+  if (!S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TLS key log file ", path, " is not a regular file"));
+  }
+  // An existing file keeps its mode on open: secrets go only to its owner.
+  if ((st.st_mode & 077) != 0 && fchmod(fd.get(), 0600) != 0) {
+    return LastErrnoStatus(absl::StrCat("TLS key log file ", path, ": chmod 600"));
+  }
   logger.Warning(
       "TLS key log on: session secrets are appended to %s; anyone who can read it can "
       "decrypt captured traffic",
