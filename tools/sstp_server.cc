@@ -344,7 +344,7 @@ absl::Status Connection::Serve(int fd, const tls::ServerContext& tls_context, in
   codec_ = std::move(layer.codec);
 
   session::TuneDataSocket(fd, uint64_t{1000} * 1000 * 1000, log_);
-  ASSIGN_OR_RETURN(ring_, uring::Ring::Create(256));
+  ASSIGN_OR_RETURN(ring_, uring::Ring::Create(256, dataplane::Engine::kCompletionQueueEntries));
   dataplane::EngineOptions engine_options;
   engine_options.socket_fd = fd;
   engine_options.codec = codec_.get();

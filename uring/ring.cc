@@ -30,7 +30,7 @@ std::string Features::ToString() const {
   return absl::StrJoin(on, " ");
 }
 
-absl::StatusOr<std::unique_ptr<Ring>> Ring::Create(unsigned entries) {
+absl::StatusOr<std::unique_ptr<Ring>> Ring::Create(unsigned entries, unsigned cq_entries) {
   std::unique_ptr<Ring> ring(new Ring());
   // Tried in order: each later set is supported by older kernels.
   struct Attempt {
@@ -46,7 +46,7 @@ absl::StatusOr<std::unique_ptr<Ring>> Ring::Create(unsigned entries) {
   for (const Attempt& attempt : attempts) {
     io_uring_params params{};
     params.flags = attempt.flags | IORING_SETUP_CQSIZE;
-    params.cq_entries = entries * 2;
+    params.cq_entries = cq_entries != 0 ? cq_entries : entries * 2;
     const int rc = io_uring_queue_init_params(entries, &ring->ring_, &params);
     if (rc == 0) {
       ring->initialized_ = true;

@@ -58,10 +58,10 @@ struct Features {
 
 class Ring {
  public:
-  // Creates a ring with `entries` SQEs (CQ twice that), asking for the
-  // setup flags that cut task-work overhead and falling back to plain setup
-  // on older kernels.
-  static absl::StatusOr<std::unique_ptr<Ring>> Create(unsigned entries);
+  // Creates a ring with `entries` SQEs and a CQ of `cq_entries` (0: twice
+  // `entries`), asking for the setup flags that cut task-work overhead and
+  // falling back to plain setup on older kernels.
+  static absl::StatusOr<std::unique_ptr<Ring>> Create(unsigned entries, unsigned cq_entries = 0);
   ~Ring();
 
   Ring(const Ring&) = delete;

@@ -28,6 +28,14 @@ constexpr size_t kMaxIovPerSend = 1024;        // IOV_MAX.
 // super-packet cut at the smallest MSS (88 bytes) needs 745 x 108 bytes.
 constexpr size_t kArenaCapacity = 256 * 1024;
 
+// At least a whole IP header of the version the PPP protocol names. Anything
+// shorter the TUN refuses; dropping it here keeps a hostile peer's tiny
+// frames from costing one write (and one completion) each.
+bool LooksLikeIp(uint16_t protocol, absl::Span<const uint8_t> packet) {
+  if (protocol == ppp::kProtocolIpv4) return packet.size() >= 20 && packet[0] >> 4 == 4;
+  return packet.size() >= 40 && packet[0] >> 4 == 6;
+}
+
 }  // namespace
 
 // One object per kind of in-flight operation; its address is user_data.
@@ -231,7 +239,14 @@ void Engine::FrameTunPackets() {
   if (tun_in_head_ == tun_in_.size()) {
     tun_in_.clear();
     tun_in_head_ = 0;
+  } else if (tun_in_head_ >= options_.tun_buffers) {
+    // A batch that keeps ending before the queue does: drop what was framed.
+    tun_in_.erase(tun_in_.begin(), tun_in_.begin() + static_cast<std::ptrdiff_t>(tun_in_head_));
+    tun_in_head_ = 0;
   }
+  // Reads paused for back-pressure resume here too: when everything read was
+  // dropped, no send follows to resume them.
+  ArmTunReads();
 }
 
 // Writes the SSTP and PPP headers into the 8 bytes in front of the IP packet
@@ -318,6 +333,7 @@ absl::Span<uint8_t> Engine::ControlArena(size_t size) {
 }
 
 absl::Status Engine::SendSstp(absl::Span<const uint8_t> packet) {
+  if (packet.empty()) return absl::InvalidArgumentError("data plane: empty SSTP packet");
   if (failed_ || stopping_) return absl::FailedPreconditionError("data plane: connection closed");
   absl::Span<uint8_t> space = ControlArena(packet.size());
   if (space.empty() && !packet.empty()) {
@@ -523,6 +539,7 @@ void Engine::ParseSlot(size_t length) {
         proto::ParseHeader(absl::MakeConstSpan(data + offset, proto::kHeaderSize));
     if (!header.ok()) {
       // MS-SSTP 3.1.5.1: once framing is lost the stream cannot be resynced.
+      coalescer_.Finish(tun_writes_[slot]);  // Drops its views of the slot.
       Fail(Annotate(header.status(), "SSTP framing"));
       return;
     }
@@ -587,7 +604,8 @@ void Engine::DeliverPacket(absl::Span<const uint8_t> packet) {
                             payload[1] == ppp::kUnnumberedInformation);
     return;
   }
-  if (tun_fd_ < 0 || frame->information.empty()) {
+  if (tun_fd_ < 0 || !LooksLikeIp(frame->protocol, frame->information)) {
+    // Not even an IP header: one TUN write each would be refused anyway.
     ++counters_.rx_dropped;
     return;
   }

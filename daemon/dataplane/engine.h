@@ -163,6 +163,13 @@ class Engine {
   const Counters& counters() const { return counters_; }
   bool kernel_tls() const { return options_.codec == nullptr; }
 
+  // The completion queue the engine's ring needs: all of a receive's TUN
+  // writes are issued at once, up to one per 28 bytes (SSTP + PPP + the
+  // smallest IPv4 header) of each of the kSlots slots, so ~10k at worst.
+  // More than fit would go to the kernel's overflow list (slow, and lost if
+  // its allocation fails).
+  static constexpr unsigned kCompletionQueueEntries = 16384;
+
  private:
   struct Op;
   static constexpr int kSlots = 4;

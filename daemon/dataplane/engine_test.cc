@@ -113,7 +113,8 @@ class EngineTest : public ::testing::TestWithParam<bool> {
   bool user_space() const { return GetParam(); }
 
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<uring::Ring>> ring = uring::Ring::Create(256);
+    absl::StatusOr<std::unique_ptr<uring::Ring>> ring =
+        uring::Ring::Create(256, Engine::kCompletionQueueEntries);
     ASSERT_TRUE(ring.ok()) << ring.status();
     ring_ = std::move(*ring);
     int s[2], t[2];
@@ -303,6 +304,38 @@ TEST_P(EngineTest, IpBeforeTunIsAttachedIsDropped) {
   EXPECT_EQ(engine_->counters().rx_packets, 0u);
 }
 
+TEST_P(EngineTest, FramesTooShortForAnIpHeaderAreDropped) {
+  MakeEngine();
+  ASSERT_TRUE(engine_->AttachTun(tun_.get()).ok());
+  Bytes stream;
+  // Hostile or broken: IPv4 and IPv6 frames shorter than their headers, and
+  // an IPv4 frame holding an IPv6 version nibble.
+  const std::pair<uint16_t, Bytes> bad[] = {{ppp::kProtocolIpv4, IpPacket(4, 19, 1)},
+                                            {ppp::kProtocolIpv6, IpPacket(6, 39, 2)},
+                                            {ppp::kProtocolIpv4, IpPacket(6, 100, 3)}};
+  for (const auto& [protocol, packet] : bad) {
+    const Bytes p = SstpData(protocol, packet);
+    stream.insert(stream.end(), p.begin(), p.end());
+  }
+  const Bytes good = IpPacket(4, 20, 4);
+  const Bytes last = SstpData(ppp::kProtocolIpv4, good);
+  stream.insert(stream.end(), last.begin(), last.end());
+  ServerSend(stream);
+  std::vector<Bytes> got;
+  for (int i = 0; i < 50 && got.empty(); ++i) {
+    Pump();
+    got = TunPeerReceived();
+  }
+  EXPECT_EQ(got, std::vector<Bytes>{good});
+  EXPECT_EQ(engine_->counters().rx_dropped, 3u);
+  EXPECT_EQ(engine_->counters().rx_packets, 1u);
+}
+
+TEST_P(EngineTest, EmptySstpPacketIsRefused) {
+  MakeEngine();
+  EXPECT_EQ(engine_->SendSstp({}).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_P(EngineTest, ReportsWhetherFramesCarriedFF03) {
   MakeEngine();
   ServerSend(SstpData(ppp::kProtocolLcp, {9, 1, 0, 8, 0, 0, 0, 0}));
@@ -466,6 +499,40 @@ TEST_P(EngineTest, TsoSuperPacketGoesOutAsMtuSizedSegments) {
   EXPECT_EQ(joined, data);
   EXPECT_EQ(engine_->counters().tx_super_packets, 1u);
   EXPECT_EQ(engine_->counters().tx_packets, 4u);
+}
+
+TEST_P(EngineTest, ReadsGoOnWhenEverythingReadWasDropped) {
+  // Reads pause while what was read exceeds max_pending_bytes; if all of it
+  // is then dropped (here: TSO segments too big for the MTU), no send
+  // follows, and the reads must resume anyway.
+  EngineOptions options;
+  options.tun_buffers = 8;
+  options.tun_read_depth = 4;
+  options.max_pending_bytes = 8 * 1024;
+  MakeEngine(options);
+  ASSERT_TRUE(engine_->AttachTun(tun_.get(), /*vnet_hdr=*/true).ok());
+  VnetHeader vnet;
+  vnet.flags = kVnetNeedsCsum;
+  vnet.gso_type = kGsoTcpV4;
+  vnet.gso_size = 1400;  // 52 + 1400 > the engine's MTU of 1400: dropped.
+  vnet.csum_start = 20;
+  vnet.csum_offset = 16;
+  for (int i = 0; i < 6; ++i) {  // Each one alone exceeds max_pending_bytes.
+    const Bytes wire = WithVnet(vnet, TcpSegment(10000 * i, Pattern(10000, i), 0x100));
+    ASSERT_EQ(write(tun_peer_.get(), wire.data(), wire.size()), static_cast<ssize_t>(wire.size()));
+  }
+  for (int i = 0; i < 20; ++i) Pump();
+  EXPECT_EQ(engine_->counters().tx_dropped, 6u);
+  const Bytes packet = IpPacket(4, 300, 9);
+  const Bytes wire = WithVnet({}, packet);
+  ASSERT_EQ(write(tun_peer_.get(), wire.data(), wire.size()), static_cast<ssize_t>(wire.size()));
+  std::vector<Bytes> got;
+  for (int i = 0; i < 100 && got.empty(); ++i) {
+    Pump();
+    got = ServerReceivedPackets();
+  }
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(Bytes(got[0].begin() + 8, got[0].end()), packet);
 }
 
 TEST_P(EngineTest, PartialChecksumFromTheTunIsCompleted) {

@@ -13,6 +13,8 @@ namespace {
 constexpr uint8_t kProtocolTcp = 6;
 constexpr size_t kIpv4HeaderSize = 20;  // Without options.
 constexpr size_t kIpv6HeaderSize = 40;
+constexpr uint8_t kIpv6HopByHop = 0;            // RFC 8200 4.3
+constexpr uint8_t kIpv6DestinationOptions = 60;  // RFC 8200 4.6
 constexpr size_t kTcpHeaderSize = 20;   // Without options.
 constexpr size_t kTcpChecksumOffset = 16;
 constexpr uint8_t kTcpFin = 0x01;
@@ -188,9 +190,25 @@ absl::StatusOr<TcpSuperPacket> InspectTcpSuperPacket(absl::Span<const uint8_t> p
   const uint8_t version = packet.empty() ? 0 : packet[0] >> 4;
   if (version != (super.ipv6 ? 6 : 4)) return fail(absl::StrCat("IP version ", version));
   if (super.ipv6) {
-    if (packet.size() < kIpv6HeaderSize || vnet.csum_start < kIpv6HeaderSize) {
+    if (packet.size() < kIpv6HeaderSize || vnet.csum_start < kIpv6HeaderSize ||
+        packet.size() < vnet.csum_start) {
       return fail("IPv6 header cut short");
     }
+    // Up to the TCP header only options that leave the pseudo-header alone
+    // (hop-by-hop, destination options): a routing header would change the
+    // destination the checksum covers, a fragment header cannot be cut.
+    uint8_t next = packet[6];
+    size_t offset = kIpv6HeaderSize;
+    while (offset < vnet.csum_start) {
+      if (next != kIpv6HopByHop && next != kIpv6DestinationOptions) {
+        return fail(absl::StrCat("IPv6 extension header ", next, " before TCP"));
+      }
+      if (offset + 2 > vnet.csum_start) return fail("IPv6 extension header cut short");
+      next = packet[offset];
+      offset += (size_t{packet[offset + 1]} + 1) * 8;
+    }
+    if (offset != vnet.csum_start) return fail("IPv6 extension headers do not end at the TCP header");
+    if (next != kProtocolTcp) return fail(absl::StrCat("IPv6 next header ", next));
   } else {
     const size_t ihl = packet.size() >= kIpv4HeaderSize ? size_t{packet[0] & 0x0fu} * 4 : 0;
     if (ihl < kIpv4HeaderSize || vnet.csum_start != ihl) return fail("IPv4 header length mismatch");

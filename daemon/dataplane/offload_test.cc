@@ -799,6 +799,41 @@ TEST(OffloadSegmentTest, Ipv4IdAndSequenceWrap) {
   }
 }
 
+// Puts an 8-byte IPv6 extension header of `type` (Next Header: what came
+// after the fixed header, length 0, PadN filling) before the TCP header.
+void InsertIpv6Option(Bytes& p, VnetHeader& v, uint8_t type) {
+  const Bytes option = {p[6], 0, 1, 4, 0, 0, 0, 0};
+  p.insert(p.begin() + 40, option.begin(), option.end());
+  p[6] = type;
+  Put16(p, 4, static_cast<uint16_t>(Get16(p, 4) + option.size()));
+  v.csum_start = static_cast<uint16_t>(v.csum_start + option.size());
+}
+
+TEST(OffloadSegmentTest, SplitsIpv6SuperPacketWithDestinationOptions) {
+  TsoCase c = MakeTsoCase(true);
+  InsertIpv6Option(c.super, c.vnet, 60);
+  const absl::StatusOr<TcpSuperPacket> super = InspectTcpSuperPacket(c.super, c.vnet);
+  ASSERT_TRUE(super.ok()) << super.status();
+  EXPECT_EQ(super->l4_offset, 48u);
+  EXPECT_EQ(super->header_size, 48u + 32u);
+  ASSERT_EQ(super->segments, 4u);
+  Bytes joined;
+  for (size_t i = 0; i < super->segments; ++i) {
+    Bytes segment(super->header_size);
+    const auto piece = WriteTcpSegment(*super, c.super, i, absl::MakeSpan(segment));
+    segment.insert(segment.end(), piece.begin(), piece.end());
+    EXPECT_EQ(Get16(segment, 4), segment.size() - 40) << "payload length, options included";
+    EXPECT_EQ(Bytes(segment.begin() + 40, segment.begin() + 48), Bytes(c.super.begin() + 40, c.super.begin() + 48));
+    const size_t tcp_length = segment.size() - 48;
+    EXPECT_EQ(OnesComplementSum(absl::MakeConstSpan(segment).subspan(48),
+                                PseudoHeaderSum(segment, kProtoTcp, tcp_length)),
+              0xffff)
+        << "segment " << i;
+    joined.insert(joined.end(), piece.begin(), piece.end());
+  }
+  EXPECT_EQ(joined, c.payload);
+}
+
 TEST(OffloadSegmentTest, RejectsInconsistentSuperPackets) {
   const TsoCase v4 = MakeTsoCase(false);
   const TsoCase v6 = MakeTsoCase(true);
@@ -846,6 +881,22 @@ TEST(OffloadSegmentTest, RejectsInconsistentSuperPackets) {
   add("TCP options past the end", v4, "no payload after the TCP header",
       [](Bytes& p, VnetHeader&) { p[20 + 12] = 0xf0; p.resize(70); });
   add("empty", v4, "IP version 0", [](Bytes& p, VnetHeader&) { p.clear(); });
+  add("IPv6 carrying UDP", v6, "IPv6 next header 17", [](Bytes& p, VnetHeader&) { p[6] = 17; });
+  // A routing header changes the destination the TCP checksum covers.
+  add("IPv6 routing header", v6, "IPv6 extension header 43 before TCP",
+      [](Bytes& p, VnetHeader& v) { InsertIpv6Option(p, v, 43); });
+  add("IPv6 fragment header", v6, "IPv6 extension header 44 before TCP",
+      [](Bytes& p, VnetHeader& v) { InsertIpv6Option(p, v, 44); });
+  add("IPv6 options ending before csum_start", v6, "IPv6 extension header 6 before TCP",
+      [](Bytes& p, VnetHeader& v) {
+        InsertIpv6Option(p, v, 60);
+        v.csum_start = 56;
+      });
+  add("IPv6 options running past csum_start", v6, "do not end at the TCP header",
+      [](Bytes& p, VnetHeader& v) {
+        InsertIpv6Option(p, v, 60);
+        p[41] = 1;  // 16 bytes long, but TCP starts after 8.
+      });
 
   for (const Case& c : cases) {
     const absl::StatusOr<TcpSuperPacket> super = InspectTcpSuperPacket(c.packet, c.vnet);

@@ -332,7 +332,7 @@ absl::Status Session::Impl::StartCall() {
   phase_ = "sstp";
   TuneDataSocket(socket_.get(), uint64_t{1000000} * static_cast<uint64_t>(profile_.connection.bandwidth_mbit),
                  log_);
-  ASSIGN_OR_RETURN(ring_, uring::Ring::Create(256));
+  ASSIGN_OR_RETURN(ring_, uring::Ring::Create(256, dataplane::Engine::kCompletionQueueEntries));
   log_.Debug("io_uring: %s", ring_->features().ToString());
   dataplane::EngineOptions options;
   options.socket_fd = socket_.get();
