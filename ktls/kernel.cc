@@ -324,6 +324,7 @@ absl::StatusOr<TlsStat> ParseTlsStat(absl::string_view text) {
     for (const Field& f : kFields) {
       if (parts[0] == f.name) s.*f.member = value;
     }
+    if (parts[0] == "TlsTxRekeyOk") s.can_rekey = true;
   }
   return s;
 }

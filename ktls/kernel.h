@@ -99,6 +99,9 @@ struct TlsStat {
   uint64_t rx_no_pad_violation = 0;                  // TlsRxNoPadViolation
   uint64_t tx_rekey_ok = 0, rx_rekey_ok = 0;         // Linux 6.14+
   uint64_t rx_rekey_error = 0, rx_rekey_received = 0;
+  // The rekey counters are listed: this kernel can replace TLS_TX and
+  // TLS_RX keys in a session (TLS 1.3 KeyUpdate; Linux 6.14+).
+  bool can_rekey = false;
 };
 
 // Parses the "Name value" lines of /proc/net/tls_stat; unknown names are

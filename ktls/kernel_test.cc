@@ -48,6 +48,7 @@ TEST(TlsStatTest, ParsesTheKernelsFormat) {
   EXPECT_EQ(s->rx_sw, 2u);
   EXPECT_EQ(s->decrypt_error, 1u);
   EXPECT_EQ(s->rx_rekey_ok, 0u);
+  EXPECT_FALSE(s->can_rekey) << "6.1 has no rekey counters";
 }
 
 TEST(TlsStatTest, IgnoresCountersOfNewerKernels) {
@@ -55,6 +56,10 @@ TEST(TlsStatTest, IgnoresCountersOfNewerKernels) {
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->rx_rekey_ok, 4u);
   EXPECT_EQ(s->curr_tx_device, 2u);
+  EXPECT_FALSE(s->can_rekey);
+  absl::StatusOr<TlsStat> with_tx = ParseTlsStat("TlsTxRekeyOk 0\nTlsRxRekeyOk 0\n");
+  ASSERT_TRUE(with_tx.ok());
+  EXPECT_TRUE(with_tx->can_rekey) << "6.14 lists TlsTxRekeyOk";
 }
 
 TEST(TlsStatTest, MalformedLineIsNamed) {

@@ -288,6 +288,8 @@ const std::vector<KeySpec>& Keys() {
       {"tls", "ciphers", [](auto v, Profile& p) { return ParseCiphers(v, &p.tls.ciphers); }},
       {"tls", "prefer-nic-offload",
        [](auto v, Profile& p) { return ParseBool(v, &p.tls.prefer_nic_offload); }},
+      {"tls", "key-update-records",
+       [](auto v, Profile& p) { return ParseInt(v, 1, 23726566, &p.tls.key_update_records); }},
       {"tls", "ktls",
        [](auto v, Profile& p) {
          if (v == "auto") {
@@ -602,6 +604,7 @@ std::string DescribeProfile(const Profile& p) {
                   "\n  keylog-file = ", p.tls.keylog_file.empty() ? "(off)" : p.tls.keylog_file,
                   "\n  ciphers = ", p.tls.ciphers.empty() ? "aes128-gcm, aes256-gcm, chacha20-poly1305" : CipherList(p.tls.ciphers),
                   "\n  prefer-nic-offload = ", yes_no(p.tls.prefer_nic_offload),
+                  "\n  key-update-records = ", p.tls.key_update_records,
                   "\n  ktls = ", KtlsModeName(p.tls.ktls), "\n");
   absl::StrAppend(&out, "[auth]\n  user = ", p.auth.user, "\n  password = ",
                   p.auth.password.empty() ? "(from " + p.auth.password_file + ")" : "(set)",

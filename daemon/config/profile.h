@@ -77,6 +77,10 @@ struct TlsSection {
   // When the NIC towards the server offloads kernel TLS (ethtool
   // tls-hw-tx-offload), offer only what it can take: TLS 1.2 with AES-GCM.
   bool prefer_nic_offload = false;
+  // TLS 1.3 with AES-GCM: records sent under one key before ours is
+  // updated (KeyUpdate; with kernel TLS on a kernel that cannot rekey, a
+  // new connection). RFC 8446 5.5 allows at most 2^24.5 (23726566).
+  int key_update_records = 1 << 24;
 };
 
 struct AuthSection {

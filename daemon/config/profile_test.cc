@@ -42,6 +42,7 @@ TEST(ProfileTest, MinimalProfileGetsDocumentedDefaults) {
   EXPECT_EQ(p->tls.ktls, KtlsMode::kAuto);
   EXPECT_FALSE(p->tls.insecure_skip_verify);
   EXPECT_FALSE(p->tls.pin_sha256.has_value());
+  EXPECT_EQ(p->tls.key_update_records, 16777216);  // 2^24.
   EXPECT_EQ(p->auth.user, "alice");
   EXPECT_EQ(p->auth.password.reveal(), "s3cret");
   EXPECT_EQ(p->auth.methods, (std::vector<AuthMethod>{AuthMethod::kMsChapV2, AuthMethod::kEapMsChapV2}));
@@ -82,6 +83,7 @@ TEST(ProfileTest, EveryKeyParses) {
       "ktls = on\n"
       "ciphers = chacha20-poly1305, aes256-gcm\n"
       "prefer-nic-offload = no\n"
+      "key-update-records = 1000000\n"
       "[auth]\n"
       "user = DOMAIN\\alice\n"
       "password-file = /etc/sstp-ktls/office.pass\n"
@@ -126,6 +128,7 @@ TEST(ProfileTest, EveryKeyParses) {
   EXPECT_EQ(p->tls.ciphers,
             (std::vector<TlsCipher>{TlsCipher::kChacha20Poly1305, TlsCipher::kAes256Gcm}));
   EXPECT_FALSE(p->tls.prefer_nic_offload);
+  EXPECT_EQ(p->tls.key_update_records, 1000000);
   EXPECT_EQ(p->auth.user, "DOMAIN\\alice");
   EXPECT_TRUE(p->auth.password.empty());
   EXPECT_EQ(p->auth.password_file, "/etc/sstp-ktls/office.pass");
@@ -203,6 +206,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"MtuRange", kBase + "[network]\nmtu = 5000\n",
                 "/etc/sstp-ktls/office.conf:7: [network] mtu = 5000: must be a whole number "
                 "from 576 to 4091"},
+        BadCase{"KeyUpdateRecordsPastRfc8446Limit", kBase + "[tls]\nkey-update-records = 23726567\n",
+                "/etc/sstp-ktls/office.conf:7: [tls] key-update-records = 23726567: must be a "
+                "whole number from 1 to 23726566"},
         BadCase{"MtuTooSmallForIpv6", kBase + "[network]\nmtu = 1200\n",
                 "/etc/sstp-ktls/office.conf:7: [network] mtu = 1200: IPv6 needs at least 1280 "
                 "(or set ipv6 = no)"},

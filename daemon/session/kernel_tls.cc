@@ -240,16 +240,19 @@ absl::Status KernelTls::FollowKeyUpdate(bool update_requested) {
   ++rx_rekeys_;
   log_.Info("%s updated its TLS keys; the kernel follows (rekey %d)", peer(), rx_rekeys_);
   if (!update_requested) return absl::OkStatus();
+  return UpdateSendKey(/*update_requested_by_peer=*/true);
+}
 
-  // Answer with our own KeyUpdate (update_not_requested) under the current
-  // key, then switch our sends to the next secret. Nothing else may be sent
+absl::Status KernelTls::UpdateSendKey(bool update_requested_by_peer) {
+  // Our KeyUpdate (update_not_requested) goes out under the current key,
+  // then our sends switch to the next secret. Nothing else may be sent
   // in between: the engine's sends are io_uring SENDMSGs, and with
   // DEFER_TASKRUN (single issuer) a parked one only runs inside
   // io_uring_enter on this thread, never while this function runs. (Rekeying
   // needs Linux 6.14, and uring::Ring gets DEFER_TASKRUN on any kernel from
-  // 6.1.) Under a
-  // full upload the socket may have no room: wait for it (a peer that asks
-  // for an update when it crosses a volume is most likely to do so then).
+  // 6.1.) Under a full upload the socket may have no room: wait for it (a
+  // peer that asks for an update when it crosses a volume is most likely to
+  // do so then).
   ASSIGN_OR_RETURN(ktls::InstalledState tx_now, ktls::ReadInstalled(fd_, ktls::Direction::kTx));
   const uint8_t key_update[] = {kKeyUpdate, 0, 0, 1, 0};
   RETURN_IF_ERROR(ktls::SendRecord(fd_, ktls::kHandshake, key_update, kKeyUpdateSendWait));
@@ -259,7 +262,27 @@ absl::Status KernelTls::FollowKeyUpdate(bool update_requested) {
   tx_offset_ += static_cast<int64_t>(tx_now.record_sequence) + 1;  // + our KeyUpdate.
   tx_secret_ = std::move(next_tx);
   ++tx_rekeys_;
+  log_.Info("our TLS keys updated after %d records (%s; rekey %d)", tx_now.record_sequence + 1,
+            update_requested_by_peer ? "the peer asked" : "the AES-GCM limit", tx_rekeys_);
   return absl::OkStatus();
+}
+
+absl::Status KernelTls::CheckSendKeyUsage() {
+  if (version_ != ktls::TlsVersion::kTls13 || cipher_ == ktls::Cipher::kChacha20Poly1305 ||
+      key_update_records_ == 0) {
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(ktls::InstalledState tx_now, ktls::ReadInstalled(fd_, ktls::Direction::kTx));
+  if (tx_now.record_sequence < key_update_records_) return absl::OkStatus();
+  absl::StatusOr<ktls::TlsStat> stat = ktls::ReadTlsStat();
+  if (!stat.ok() || !stat->can_rekey) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sent ", tx_now.record_sequence, " TLS records under one AES-GCM key ([tls] "
+        "key-update-records = ", key_update_records_, "; RFC 8446 5.5 allows at most 2^24.5), and "
+        "this kernel cannot rekey kernel TLS (Linux 6.14 or later can); ending the call so that "
+        "a new connection starts with fresh keys"));
+  }
+  return UpdateSendKey(/*update_requested_by_peer=*/false);
 }
 
 absl::StatusOr<RecordLayer> StartRecordLayer(tls::Connection& tls, int fd, KernelTlsPolicy policy,
@@ -272,6 +295,8 @@ absl::StatusOr<RecordLayer> StartRecordLayer(tls::Connection& tls, int fd, Kerne
     absl::StatusOr<tls::KeyMaterial> material = tls.ExportKeyMaterial();
     if (!material.ok()) return Annotate(material.status(), "kernel TLS hand-over");
     absl::StatusOr<std::unique_ptr<KernelTls>> kernel = KernelTls::Install(fd, *material, side, log);
+    // From here the kernel, or OpenSSL's own state, has what it needs.
+    tls.ForgetCapturedSecrets();
     if (kernel.ok()) {
       const tls::RecordCounters c = tls.counters();
       log.Info("record layer: kernel TLS (%s) both directions, from record %d sent / %d received",
@@ -288,6 +313,7 @@ absl::StatusOr<RecordLayer> StartRecordLayer(tls::Connection& tls, int fd, Kerne
     }
     layer.user_space_reason = std::string(kernel.status().message());
   }
+  tls.ForgetCapturedSecrets();  // Also with ktls = off, where none were exported.
   log.Notice("record layer: user space (OpenSSL): %s", layer.user_space_reason);
   RETURN_IF_ERROR(tls.SwitchToMemoryBios());
   layer.codec = std::make_unique<TlsRecordCodec>(tls);

@@ -39,6 +39,9 @@ namespace {
 // How long an orderly shutdown may take before the session just closes the
 // connection: LCP Terminate (RFC 1661: 2 x 3 s) plus CALL_DISCONNECT's 5 s.
 constexpr absl::Duration kShutdownBudget = absl::Seconds(12);
+// How often kernel TLS's records under our current key are counted (RFC 8446
+// 5.5; KernelTls::CheckSendKeyUsage).
+constexpr absl::Duration kKeyUsageInterval = absl::Seconds(1);
 
 tls::Cipher ToTls(config::TlsCipher c) {
   switch (c) {
@@ -125,6 +128,7 @@ class Session::Impl final : public dataplane::ControlPlane {
   void OnTraffic() override { sstp_->OnDataReceived(); }
   void OnTlsRecord(uint8_t content_type, absl::Span<const uint8_t> body) override;
   void OnTransportClosed(absl::Status reason) override;
+  void CheckKeyUsage();
 
  private:
   // A Completion that reads the stop eventfd on the ring.
@@ -198,6 +202,7 @@ class Session::Impl final : public dataplane::ControlPlane {
   std::unique_ptr<ppp::PppClient> ppp_;
   std::map<int, std::unique_ptr<uring::Timer>> sstp_timers_, ppp_timers_;
   std::unique_ptr<uring::Timer> shutdown_timer_;
+  std::unique_ptr<uring::Timer> key_usage_timer_;  // Kernel TLS only.
   StopReader stop_reader_;
   bool stop_read_inflight_ = false;
   int stop_fd_ = -1;
@@ -285,6 +290,7 @@ absl::Status Session::Impl::Connect() {
   // The record layer: the kernel takes the session here, at the natural
   // switch point (KTLS-NOTES.md): the server waits for
   // CALL_CONNECT_REQUEST, and OpenSSL holds no received bytes.
+  tls_->set_key_update_records(static_cast<uint64_t>(profile_.tls.key_update_records));
   KernelTlsPolicy policy = KernelTlsPolicy::kAuto;
   if (profile_.tls.ktls == config::KtlsMode::kOn) policy = KernelTlsPolicy::kRequire;
   if (profile_.tls.ktls == config::KtlsMode::kOff) policy = KernelTlsPolicy::kNever;
@@ -300,6 +306,7 @@ absl::Status Session::Impl::Connect() {
   }
   kernel_ = std::move(layer->kernel);
   codec_ = std::move(layer->codec);
+  if (kernel_) kernel_->set_key_update_records(static_cast<uint64_t>(profile_.tls.key_update_records));
   user_space_reason_ = layer->user_space_reason;
   return absl::OkStatus();
 }
@@ -377,6 +384,10 @@ absl::Status Session::Impl::StartCall() {
   }
   status_reader_.impl = this;
   ArmStatusReader();
+  if (kernel_) {
+    key_usage_timer_ = std::make_unique<uring::Timer>(*ring_, [this] { CheckKeyUsage(); });
+    key_usage_timer_->Arm(kKeyUsageInterval);
+  }
   engine_->Start();
   Apply(sstp_->Start());
   return absl::OkStatus();
@@ -435,6 +446,19 @@ void Session::Impl::OnTlsRecord(uint8_t content_type, absl::Span<const uint8_t> 
   OnTransportClosed(ended);
   // After the peer's close_notify ours is still owed (RFC 8446 6.1).
   if (kernel_->peer_closed()) transport_failed_ = false;
+}
+
+void Session::Impl::CheckKeyUsage() {
+  if (!kernel_ || finished_ || transport_failed_) return;
+  if (absl::Status s = kernel_->CheckSendKeyUsage(); !s.ok()) {
+    // Our AES-GCM key is worn out and this kernel cannot replace it: the
+    // TLS session ends here, in order (our close_notify is still owed), and
+    // reconnecting starts one with fresh keys.
+    OnTransportClosed(s);
+    transport_failed_ = false;
+    return;
+  }
+  key_usage_timer_->Arm(kKeyUsageInterval);
 }
 
 void Session::Impl::OnTransportClosed(absl::Status reason) {
@@ -629,6 +653,7 @@ void Session::Impl::Teardown() {
     for (auto& [id, timer] : *timers) timer->Cancel();
   }
   if (shutdown_timer_) shutdown_timer_->Cancel();
+  if (key_usage_timer_) key_usage_timer_->Cancel();
   if (ring_ && (stop_read_inflight_ || status_read_inflight_)) {
     if (stop_read_inflight_) io_uring_prep_cancel_fd(ring_->NextSqe(nullptr), stop_fd_, 0);
     if (status_read_inflight_) {
@@ -653,6 +678,7 @@ void Session::Impl::Teardown() {
   sstp_timers_.clear();
   ppp_timers_.clear();
   shutdown_timer_.reset();
+  key_usage_timer_.reset();
   ring_.reset();
   phase_ = "down";
 }

@@ -615,6 +615,14 @@ absl::Status Connection::CheckDrained() const {
   return absl::OkStatus();
 }
 
+void Connection::ForgetCapturedSecrets() {
+  Impl& c = *impl_;
+  c.client_traffic_secret = Secret();  // Copies zeros over the bytes.
+  c.server_traffic_secret = Secret();
+  c.master_secret = Secret();
+  c.capture_error = absl::FailedPreconditionError("forgotten after the record layer was chosen");
+}
+
 absl::StatusOr<KeyMaterial> Connection::ExportKeyMaterial() const {
   const Impl& c = *impl_;
   RETURN_IF_ERROR(CheckDrained());
@@ -683,6 +691,21 @@ absl::Status Connection::Encrypt(absl::Span<const uint8_t> plaintext, std::vecto
   }
   if (plaintext.empty()) return absl::OkStatus();
   ERR_clear_error();
+  if (c.counters.tx_seq >= c.key_update_records && c.key_update_records != 0 &&
+      SSL_version(c.ssl.get()) == TLS1_3_VERSION &&
+      SSL_get_key_update_type(c.ssl.get()) == SSL_KEY_UPDATE_NONE) {
+    const SSL_CIPHER* cipher = SSL_get_current_cipher(c.ssl.get());
+    const int nid = cipher != nullptr ? SSL_CIPHER_get_cipher_nid(cipher) : NID_undef;
+    // Scheduled here, sent by the SSL_write below ahead of the data; the
+    // message callback then restarts tx_seq under the next key.
+    if (nid == NID_aes_128_gcm || nid == NID_aes_256_gcm) {
+      if (SSL_key_update(c.ssl.get(), SSL_KEY_UPDATE_NOT_REQUESTED) != 1) {
+        return c.IoFailure("TLS key update");
+      }
+      c.logger.Info("our TLS keys updated after %d records (the AES-GCM limit; rekey %d)",
+                    c.counters.tx_seq + 1, c.counters.tx_key_updates + 1);
+    }
+  }
   internal::SinkScope sink(c.buffers, out);
   size_t written = 0;
   if (SSL_write_ex(c.ssl.get(), plaintext.data(), plaintext.size(), &written) != 1) {
@@ -690,6 +713,8 @@ absl::Status Connection::Encrypt(absl::Span<const uint8_t> plaintext, std::vecto
   }
   return absl::OkStatus();
 }
+
+void Connection::set_key_update_records(uint64_t records) { impl_->key_update_records = records; }
 
 size_t Connection::DecryptSpace(size_t ciphertext_size) const {
   return ciphertext_size + kMaxRecordOnWire + impl_->buffers.Unread();

@@ -115,6 +115,11 @@ class Connection {
   // must not use this Connection's record layer again.
   absl::StatusOr<KeyMaterial> ExportKeyMaterial() const;
 
+  // Wipes the secrets captured for ExportKeyMaterial(), once the record
+  // layer is decided: the kernel holds its own copy, and OpenSSL's record
+  // layer needs none of ours. ExportKeyMaterial() fails afterwards.
+  void ForgetCapturedSecrets();
+
   // Record counters so far (see RecordCounters), from this side's view: tx
   // is what this side sent.
   RecordCounters counters() const;
@@ -130,6 +135,14 @@ class Connection {
   // required. Empty plaintext appends nothing. May also append a pending
   // post-handshake message (our KeyUpdate reply) before the record.
   absl::Status Encrypt(absl::Span<const uint8_t> plaintext, std::vector<uint8_t>* out);
+
+  // TLS 1.3 with AES-GCM (RFC 8446 5.5: at most 2^24.5 full-size records
+  // under one key): once `records` records have gone out under our current
+  // key, Encrypt() first sends a KeyUpdate (update_not_requested) and
+  // protects what follows with the next secret. 0: never. Default
+  // kDefaultKeyUpdateRecords. ChaCha20-Poly1305 and TLS 1.2 ignore it.
+  static constexpr uint64_t kDefaultKeyUpdateRecords = uint64_t{1} << 24;
+  void set_key_update_records(uint64_t records);
 
   // Feeds `ciphertext` (any chunk of the stream from the peer; a record
   // may be split across calls) and appends every complete record's

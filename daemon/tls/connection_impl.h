@@ -122,6 +122,7 @@ struct Connection::Impl {
 
   bool handshake_done = false;
   RecordCounters counters;
+  uint64_t key_update_records = Connection::kDefaultKeyUpdateRecords;
 
   // Captured from the keylog callback (KeyMaterial).
   Secret client_traffic_secret;

@@ -500,6 +500,11 @@ TEST_P(CipherTest, ExportedKeysContinueTheSession) {
   ASSERT_TRUE(keys.ok()) << keys.status();
   EXPECT_EQ(keys->cipher, cipher);
   EXPECT_EQ(keys->cipher_suite, connection->info().cipher_suite);
+  // Once the record layer is chosen our copies go; the export keeps its own.
+  connection->ForgetCapturedSecrets();
+  const absl::StatusOr<KeyMaterial> again = connection->ExportKeyMaterial();
+  EXPECT_FALSE(again.ok());
+  EXPECT_THAT(std::string(again.status().message()), HasSubstr("forgotten"));
   const RecordCounters& records = keys->records;
   if (version == TlsVersion::kTls13) {
     // "ping"; two NewSessionTickets and "pong".
@@ -956,6 +961,61 @@ TEST_F(TlsRecordTest, KeyUpdateIsHandledAndCounted) {
   EXPECT_EQ(server.counts().tx, connection->counters().rx_seq);
   EXPECT_EQ(server.counts().rx, connection->counters().tx_seq);
 }
+
+// RFC 8446 5.5: AES-GCM keys wear out; ours is updated after the configured
+// number of records (2^24 by default), ChaCha20-Poly1305's and TLS 1.2's
+// never.
+struct KeyUpdateLimitCase {
+  std::string name;
+  TlsVersion version;
+  Cipher cipher;
+  uint32_t updates;  // After 10 records, one update per 3.
+};
+
+class KeyUpdateLimitTest : public TlsRecordTest,
+                           public ::testing::WithParamInterface<KeyUpdateLimitCase> {};
+
+TEST_P(KeyUpdateLimitTest, OurKeyIsUpdatedAfterTheConfiguredRecords) {
+  const KeyUpdateLimitCase& c = GetParam();
+  constexpr int kRecords = 10;
+  TestServer server(Server(c.version), [](SSL* ssl, int) {
+    for (int i = 0; i < kRecords; ++i) {
+      EXPECT_EQ(testing::ServerReadExactly(ssl, 2), absl::StrCat("r", i));
+    }
+  });
+  ClientConfig config = Config();
+  config.ciphers = {c.cipher};
+  config.min_version = c.version;
+  config.max_version = c.version;
+  std::unique_ptr<Connection> connection = Connect(config, server);
+  ASSERT_NE(connection, nullptr);
+  ASSERT_TRUE(connection->SwitchToMemoryBios().ok());
+  connection->set_key_update_records(3);
+  const uint64_t start = connection->counters().tx_seq;  // TLS 1.2: Finished counts.
+  std::vector<uint8_t> out;
+  for (int i = 0; i < kRecords; ++i) {
+    ASSERT_TRUE(connection->Encrypt(Bytes(absl::StrCat("r", i)), &out).ok());
+  }
+  testing::SendRaw(server.client_fd(), out);
+  server.Join();  // The server read every record: each key was the one it expected.
+  const RecordCounters counters = connection->counters();
+  EXPECT_EQ(counters.tx_key_updates, c.updates);
+  if (c.updates > 0) {
+    // Updates before records 4, 7 and 10: the last key protected one.
+    EXPECT_EQ(counters.tx_seq, 1u);
+    EXPECT_EQ(server.counts().rx, 1u);
+  } else {
+    EXPECT_EQ(counters.tx_seq, start + kRecords);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Ciphers, KeyUpdateLimitTest,
+    ::testing::Values(KeyUpdateLimitCase{"Tls13Aes128Gcm", TlsVersion::kTls13, Cipher::kAes128Gcm, 3},
+                      KeyUpdateLimitCase{"Tls13Aes256Gcm", TlsVersion::kTls13, Cipher::kAes256Gcm, 3},
+                      KeyUpdateLimitCase{"Tls13Chacha20", TlsVersion::kTls13, Cipher::kChacha20Poly1305, 0},
+                      KeyUpdateLimitCase{"Tls12Aes128Gcm", TlsVersion::kTls12, Cipher::kAes128Gcm, 0}),
+    [](const auto& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace sstp::tls

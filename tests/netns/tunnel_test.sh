@@ -34,6 +34,11 @@
 #                  the client follows it (user-space TLS, or a kernel that can
 #                  rekey), or, on kernel TLS that cannot (Linux < 6.14), ends
 #                  the call naming the reason and reconnects.
+#                  keylimit: key-update-records = 256: the client updates its
+#                  own TLS 1.3 AES-GCM key every 256 records; as up, with the
+#                  updates in the log (user-space TLS, or a kernel that can
+#                  rekey), or, on kernel TLS that cannot, the call ends naming
+#                  the limit and reconnects.
 #     SERVER_AUTH  the server's --auth list (default: the personality's)
 #
 # Env: CLIENT_KTLS=auto|on|off (the profile's ktls, default auto);
@@ -122,6 +127,7 @@ default_route=no
 oversized=0
 server_required_sni=""
 keylog=0
+key_limit=0
 proxy=0
 proxy_secret=proxy-pass-7
 misbehave=""
@@ -132,6 +138,7 @@ case $expect in
   oversized | lateticket) expect=up; oversized=1 ;;
   proxy) expect=up; proxy=1 ;;
   keylog) expect=up; keylog=1; export SSLKEYLOGFILE="$work/keys.log" ;;
+  keylimit) expect=up; key_limit=1 ;;
   badsni) server_required_sni=vpn-other.example.test ;;
   badproxy) proxy=1; proxy_secret=wrong ;;
   badca) ca="$work/pki/other-ca.pem" ;;
@@ -153,6 +160,7 @@ $proxy_lines
 ca-file = $ca
 ktls = $client_ktls
 $pin
+$([[ $key_limit -eq 1 ]] && echo "key-update-records = 256")
 [auth]
 user = $user
 password = $password
@@ -163,8 +171,8 @@ routes = 10.99.0.0/16
 default-route = $default_route
 tun-offload = $tun_offload
 [connection]
-$([[ $expect == badpass || $expect == keyupdate ]] && echo "reconnect = yes" || echo "reconnect = no")
-$([[ $expect == keyupdate ]] && echo "reconnect-delay = 1s")
+$([[ $expect == badpass || $expect == keyupdate || $key_limit -eq 1 ]] && echo "reconnect = yes" || echo "reconnect = no")
+$([[ $expect == keyupdate || $key_limit -eq 1 ]] && echo "reconnect-delay = 1s")
 $([[ $expect == silent ]] && echo "hello-interval = 2s")
 CONF
 
@@ -174,7 +182,7 @@ ip netns exec "$srv" "$build/tools/sstp-test-server" --listen 10.77.0.1:443 \
   --personality "$personality" ${server_auth:+--auth "$server_auth"} \
   ${misbehave:+--misbehave $misbehave} ${server_required_sni:+--required-sni $server_required_sni} \
   --ktls "$server_ktls" ${TLS_MAX:+--tls-max $TLS_MAX} ${CIPHERS:+--ciphers $CIPHERS} \
-  --tun-offload "$([[ $tun_offload == yes ]] && echo on || echo off)" --tun sstps-t0 $([[ $expect == keyupdate ]] || echo --once) --log-level info >"$work/server.log" 2>&1 &
+  --tun-offload "$([[ $tun_offload == yes ]] && echo on || echo off)" --tun sstps-t0 $([[ $expect == keyupdate || $key_limit -eq 1 ]] || echo --once) --log-level info >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 50); do grep -q READY "$work/server.log" && break; sleep 0.1; done
   grep -q READY "$work/server.log" || fail "server did not start"
@@ -250,6 +258,17 @@ if [[ $default_route == yes ]]; then
   [[ $(ip -n "$cli" route get 203.0.113.9 | head -1) == *"dev sstp-t0"* ]] || fail "203.0.113.9 not routed via the tunnel"
 fi
 
+# SIGTERM ends the running client in order: exit 0, no TUN or route left.
+stop_client_and_check_clean() {
+  kill -TERM "$client_pid"
+  wait "$client_pid"
+  rc=$?
+  client_pid=""
+  [[ $rc -eq 0 ]] || fail "client exit code $rc after SIGTERM"
+  ip -n "$cli" link show sstp-t0 >/dev/null 2>&1 && fail "TUN left behind"
+  ip -n "$cli" route show | grep sstp-t0 && fail "route left behind"
+}
+
 if [[ $expect == keyupdate ]]; then
   for _ in $(seq 100); do grep "misbehaving on purpose" "$work/server.log" >/dev/null && break; sleep 0.1; done
   grep "misbehaving on purpose" "$work/server.log" >/dev/null || fail "the server did not send its KeyUpdate"
@@ -268,14 +287,24 @@ if [[ $expect == keyupdate ]]; then
     grep -q "session ended" "$work/client.log" && fail "the call ended on a KeyUpdate it could follow"
     outcome="followed the server's KeyUpdate, ping passes"
   fi
-  kill -TERM "$client_pid"
-  wait "$client_pid"
-  rc=$?
-  client_pid=""
-  [[ $rc -eq 0 ]] || fail "client exit code $rc after SIGTERM"
-  ip -n "$cli" link show sstp-t0 >/dev/null 2>&1 && fail "TUN left behind"
-  ip -n "$cli" route show | grep sstp-t0 && fail "route left behind"
+  stop_client_and_check_clean
   echo "PASS ($personality, $methods, keyupdate, client ktls $client_ktls): $outcome"
+  exit 0
+fi
+
+if [[ $key_limit -eq 1 ]] && grep -q "record layer: kernel TLS" "$work/client.log" &&
+  ! ip netns exec "$cli" grep -q TlsTxRekeyOk /proc/net/tls_stat; then
+  # Kernel TLS that cannot rekey (Linux < 6.14): past the limit the call
+  # ends naming it, and the reconnect brings the tunnel back.
+  ip netns exec "$cli" ping -c 400 -i 0.005 -W 1 192.168.90.1 >/dev/null 2>&1
+  for _ in $(seq 50); do grep -q "AES-GCM key" "$work/client.log" && break; sleep 0.1; done
+  grep "session ended" "$work/client.log" | grep -q "records under one AES-GCM key" \
+    || fail "the session end does not name the AES-GCM record limit"
+  for _ in $(seq 100); do [[ $(grep -c "notice: connected" "$work/client.log") -ge 2 ]] && break; sleep 0.1; done
+  [[ $(grep -c "notice: connected" "$work/client.log") -ge 2 ]] || fail "no reconnect after the record limit"
+  ip netns exec "$cli" ping -c 2 -i 0.2 -W 2 192.168.90.1 >/dev/null || fail "IPv4 ping after the reconnect"
+  stop_client_and_check_clean
+  echo "PASS ($personality, $methods, keylimit, client ktls $client_ktls): call ended at the AES-GCM record limit (kernel cannot rekey), reconnected, ping passes"
   exit 0
 fi
 
@@ -397,6 +426,13 @@ if [[ $tun_offload == yes ]]; then
 else
   grep "^tun offload:  off (tun-offload = no); super-packets: 0 cut, 0 joined" <<<"$status" >/dev/null \
     || fail "status does not show the TUN offload off: $status"
+fi
+if [[ $key_limit -eq 1 ]]; then
+  # 16 MiB each way is over a thousand records: several updates, no new call.
+  updates=$(grep -c "our TLS keys updated after" "$work/client.log")
+  [[ $updates -ge 3 ]] || fail "only $updates key updates after 256-record limits"
+  [[ $(grep -c "notice: connected" "$work/client.log") -eq 1 ]] || fail "the call was restarted"
+  echo "  our key updated $updates times (every 256 records); the transfers' bytes all matched"
 fi
 json=$("$build/daemon/sstp-ktls" status "$work/client.conf" --json) || fail "status --json failed"
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["state"]=="connected" and d["tx_bytes"]>int(sys.argv[2])*1e6, d' "$json" "$bulk_mib" \
