@@ -137,17 +137,16 @@ absl::Status AttachUlp(int fd) {
       return absl::UnavailableError(
           "the kernel has no TLS support: TCP_ULP \"tls\" failed with ENOENT (module tls not "
           "built or not loadable)");
-    case ENOPROTOOPT:
-    case EOPNOTSUPP:
-      return absl::UnavailableError(absl::StrCat("the kernel has no TCP upper-layer protocols: ",
-                                                 ErrnoStatus(e, "TCP_ULP \"tls\"").message()));
     case ENOTCONN:
       // The peer closed (or reset) the connection first: a transport
-      // failure, not a missing kernel feature.
+      // failure, not something the kernel lacks.
       return absl::AbortedError(absl::StrCat("the connection ended before kernel TLS could take it: ",
                                              ErrnoStatus(e, "TCP_ULP \"tls\"").message()));
     default:
-      return ErrnoStatus(e, "the kernel refused TCP_ULP \"tls\"");
+      // No ULP support (ENOPROTOOPT), a policy that forbids it (EPERM), ...:
+      // the kernel cannot be used here, and nothing changed on the socket.
+      return absl::UnavailableError(absl::StrCat("the kernel refused TCP_ULP \"tls\": ",
+                                                 ErrnoStatus(e, "setsockopt").message()));
   }
 }
 
