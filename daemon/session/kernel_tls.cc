@@ -148,9 +148,11 @@ absl::StatusOr<RecordEvent> ClassifyRecord(ktls::TlsVersion version, TlsSide sid
       event.kind = RecordEvent::kPeerClosed;
       return event;
     }
-    if (description == 90 /* user_canceled */ || (!tls13 && level == ktls::kAlertWarning)) {
-      // RFC 8446 6.1: user_canceled announces a close_notify; TLS 1.2
-      // warnings (e.g. no_renegotiation) leave the session open.
+    if ((tls13 && description == 90 /* user_canceled */) ||
+        (!tls13 && level == ktls::kAlertWarning)) {
+      // RFC 8446 6.1: user_canceled announces a close_notify (TLS 1.3
+      // ignores the level); TLS 1.2 warnings (no_renegotiation,
+      // user_canceled) leave the session open, and its fatal ones end it.
       event.note = absl::StrCat("TLS warning from ", peer, ": ", ktls::AlertName(description));
       return event;
     }
@@ -185,7 +187,7 @@ absl::StatusOr<RecordEvent> ClassifyRecord(ktls::TlsVersion version, TlsSide sid
     }
     const absl::Span<const uint8_t> message = body.subspan(4, length);
     body.remove_prefix(4 + length);
-    if (type == kNewSessionTicket && tls13) {
+    if (type == kNewSessionTicket && tls13 && side == TlsSide::kClient) {
       event.note = absl::StrCat("NewSessionTicket from ", peer, " ignored (no resumption)");
     } else if (type == kKeyUpdate && tls13) {
       if (message.size() != 1 || message[0] > 1) {

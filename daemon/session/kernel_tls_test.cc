@@ -50,6 +50,10 @@ TEST(ClassifyRecordTest, WarningsOnlyWhereTheyAreWarnings) {
   EXPECT_TRUE(Classify(TlsVersion::kTls13, ktls::kAlert, {1, 90}).event.ok());
   EXPECT_EQ(Classify(TlsVersion::kTls13, ktls::kAlert, {1, 100}).event.status().code(),
             absl::StatusCode::kAborted);
+  // TLS 1.2 user_canceled: a warning is one, a fatal one ends the session.
+  EXPECT_TRUE(Classify(TlsVersion::kTls12, ktls::kAlert, {1, 90}).event.ok());
+  EXPECT_EQ(Classify(TlsVersion::kTls12, ktls::kAlert, {2, 90}).event.status().message(),
+            "TLS alert from the server: user_canceled");
 }
 
 TEST(ClassifyRecordTest, MalformedAlertOwesDecodeError) {
@@ -114,6 +118,9 @@ TEST(ClassifyRecordTest, VersionAndSideMatter) {
   EXPECT_EQ(Classify(TlsVersion::kTls12, ktls::kHandshake, {0, 0, 0, 0}, TlsSide::kServer).alert,
             ktls::kUnexpectedMessage);
   EXPECT_EQ(Classify(TlsVersion::kTls13, ktls::kHandshake, {0, 0, 0, 0}).alert,
+            ktls::kUnexpectedMessage);
+  // Only servers issue tickets (RFC 8446 4.6.1).
+  EXPECT_EQ(Classify(TlsVersion::kTls13, ktls::kHandshake, {4, 0, 0, 0}, TlsSide::kServer).alert,
             ktls::kUnexpectedMessage);
 }
 
