@@ -190,6 +190,14 @@ bool ControlProtocol::MatchesLastRequest(uint8_t id,
                                : std::string());
     return false;
   }
+  if (last_request_->answered) {
+    // RFC 1661 5.1: a valid reply retires the Identifier. A second one (a
+    // server that answered our retransmission as well) would restart
+    // the negotiation, or bring an open layer down.
+    logger_.Info("%s: dropped %s(%d): Configure-Request(%d) was already answered",
+                 params_.name, what, id, id);
+    return false;
+  }
   return true;
 }
 
@@ -208,6 +216,7 @@ void ControlProtocol::OnConfigureAck(const ControlPacket& packet) {
                  params_.name, packet.identifier);
     return;
   }
+  last_request_->answered = true;
   negotiator_.RequestAcked(packet.data);
   if (!negotiator_.fatal().ok()) {
     GiveUp(negotiator_.fatal());
@@ -254,6 +263,7 @@ void ControlProtocol::OnConfigureNakOrReject(const ControlPacket& packet) {
                  packet.identifier, status.message());
     return;
   }
+  last_request_->answered = true;
   if (!negotiator_.fatal().ok()) {
     GiveUp(negotiator_.fatal());
     return;
@@ -426,7 +436,7 @@ void ControlProtocol::SendConfigureRequest(bool retransmission) {
   }
   // RFC 1661 5.1: the Identifier changes with the contents and after a
   // valid reply; a retransmission of the same request may keep it.
-  if (!(retransmission && last_request_ &&
+  if (!(retransmission && last_request_ && !last_request_->answered &&
         last_request_->options == *options)) {
     last_request_ = SentRequest{next_id_++, *std::move(options)};
   }

@@ -209,6 +209,9 @@ class ControlProtocol {
   struct SentRequest {
     uint8_t id = 0;
     std::vector<uint8_t> options;
+    // A valid Configure-Ack/Nak/Reject came: later replies with this
+    // Identifier (the server answering a retransmission too) are stale.
+    bool answered = false;
   };
   std::optional<SentRequest> last_request_;
   size_t peer_mru_ = 1500;

@@ -112,6 +112,34 @@ TEST_F(ControlProtocolTest, AckMustMatchIdentifierAndOptions) {
   EXPECT_EQ(layer_->state(), State::kAckRcvd);
 }
 
+TEST_F(ControlProtocolTest, ASecondReplyToTheSameRequestIsStale) {
+  // The server answered our Configure-Request(1) and its retransmission:
+  // the second Ack must not restart anything.
+  Start();
+  Receive("02010008 01040578");
+  EXPECT_EQ(layer_->state(), State::kAckRcvd);
+  Receive("02010008 01040578");
+  EXPECT_EQ(negotiator_.acks, 1);
+  EXPECT_EQ(layer_->state(), State::kAckRcvd);
+  EXPECT_THAT(Sent(), IsEmpty());
+  // Nor a stale Nak of it once Opened (the peer's request acked).
+  Receive("01070008 01040578");
+  ASSERT_EQ(layer_->state(), State::kOpened);
+  Sent();
+  Receive("03010008 01040579");
+  EXPECT_EQ(negotiator_.naks, 0);
+  EXPECT_EQ(layer_->state(), State::kOpened);
+  EXPECT_THAT(Sent(), IsEmpty());
+  EXPECT_THAT(log_, ElementsAre("up"));
+}
+
+TEST_F(ControlProtocolTest, RetransmissionAfterAReplyTakesANewIdentifier) {
+  Start();
+  Receive("02010008 01040578");  // Ack-Rcvd; the restart timer still runs.
+  layer_->Timeout();             // TO+ in Ack-Rcvd: scr (RFC 1661 4.1).
+  EXPECT_THAT(Sent(), ElementsAre("01020008" "01040578"));
+}
+
 TEST_F(ControlProtocolTest, RejectMustBeASubsetOfTheRequest) {
   Start();
   Receive("04010008 01040579");
