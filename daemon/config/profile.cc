@@ -55,7 +55,8 @@ absl::Status ParsePort(absl::string_view v, uint16_t* out) {
 }
 
 // "30" (seconds) or a unit form: "500ms", "30s", "5m", "1h", "1m30s".
-absl::Status ParseDuration(absl::string_view v, absl::Duration max, absl::Duration* out) {
+absl::Status ParseDuration(absl::string_view v, absl::Duration min, absl::Duration max,
+                           absl::Duration* out) {
   int seconds;
   absl::Duration d;
   if (absl::SimpleAtoi(v, &seconds)) {
@@ -63,8 +64,9 @@ absl::Status ParseDuration(absl::string_view v, absl::Duration max, absl::Durati
   } else if (!absl::ParseDuration(v, &d)) {
     return Bad("must be a duration such as 30, 30s, 500ms or 5m");
   }
-  if (d < absl::ZeroDuration() || d > max) {
-    return Bad(absl::StrCat("must be between 0 and ", absl::FormatDuration(max)));
+  if (d < min || d > max) {
+    return Bad(absl::StrCat("must be between ", min == absl::ZeroDuration() ? "0" : absl::FormatDuration(min),
+                            " and ", absl::FormatDuration(max)));
   }
   *out = d;
   return absl::OkStatus();
@@ -265,7 +267,7 @@ const std::vector<KeySpec>& Keys() {
        [](auto v, Profile& p) { return ParsePath(v, &p.server.proxy_password_file); }},
       {"server", "connect-timeout",
        [](auto v, Profile& p) {
-         return ParseDuration(v, absl::Minutes(10), &p.server.connect_timeout);
+         return ParseDuration(v, absl::Seconds(1), absl::Minutes(10), &p.server.connect_timeout);
        }},
       // [tls]
       {"tls", "ca-file", [](auto v, Profile& p) { return ParsePath(v, &p.tls.ca_file); }},
@@ -341,11 +343,11 @@ const std::vector<KeySpec>& Keys() {
        [](auto v, Profile& p) { return ParseBool(v, &p.connection.reconnect); }},
       {"connection", "reconnect-delay",
        [](auto v, Profile& p) {
-         return ParseDuration(v, absl::Hours(1), &p.connection.reconnect_delay);
+         return ParseDuration(v, absl::Milliseconds(100), absl::Hours(1), &p.connection.reconnect_delay);
        }},
       {"connection", "reconnect-max-delay",
        [](auto v, Profile& p) {
-         return ParseDuration(v, absl::Hours(24), &p.connection.reconnect_max_delay);
+         return ParseDuration(v, absl::Milliseconds(100), absl::Hours(24), &p.connection.reconnect_max_delay);
        }},
       {"connection", "reconnect-attempts",
        [](auto v, Profile& p) {
@@ -353,15 +355,15 @@ const std::vector<KeySpec>& Keys() {
        }},
       {"connection", "hello-interval",
        [](auto v, Profile& p) {
-         return ParseDuration(v, absl::Minutes(10), &p.connection.hello_interval);
+         return ParseDuration(v, absl::Seconds(1), absl::Minutes(10), &p.connection.hello_interval);
        }},
       {"connection", "negotiation-timeout",
        [](auto v, Profile& p) {
-         return ParseDuration(v, absl::Minutes(10), &p.connection.negotiation_timeout);
+         return ParseDuration(v, absl::Seconds(1), absl::Minutes(10), &p.connection.negotiation_timeout);
        }},
       {"connection", "lcp-echo-interval",
        [](auto v, Profile& p) {
-         return ParseDuration(v, absl::Minutes(10), &p.connection.lcp_echo_interval);
+         return ParseDuration(v, absl::ZeroDuration(), absl::Minutes(10), &p.connection.lcp_echo_interval);
        }},
       {"connection", "lcp-echo-failures",
        [](auto v, Profile& p) { return ParseInt(v, 1, 100, &p.connection.lcp_echo_failures); }},

@@ -270,7 +270,21 @@ INSTANTIATE_TEST_SUITE_P(
                 "duration such as 30, 30s, 500ms or 5m"},
         BadCase{"NegativeDuration", kBase + "[connection]\nreconnect-delay = -5s\n",
                 "/etc/sstp-ktls/office.conf:7: [connection] reconnect-delay = -5s: must be "
-                "between 0 and 1h"},
+                "between 100ms and 1h"},
+        // Zero would make every attempt time out at once, or reconnect in a
+        // tight loop.
+        BadCase{"ZeroConnectTimeout", kBase + "[server]\nconnect-timeout = 0\n",
+                "/etc/sstp-ktls/office.conf:7: [server] connect-timeout = 0: must be "
+                "between 1s and 10m"},
+        BadCase{"ZeroNegotiationTimeout", kBase + "[connection]\nnegotiation-timeout = 0s\n",
+                "/etc/sstp-ktls/office.conf:7: [connection] negotiation-timeout = 0s: must be "
+                "between 1s and 10m"},
+        BadCase{"ZeroHelloInterval", kBase + "[connection]\nhello-interval = 0\n",
+                "/etc/sstp-ktls/office.conf:7: [connection] hello-interval = 0: must be "
+                "between 1s and 10m"},
+        BadCase{"ZeroReconnectDelay", kBase + "[connection]\nreconnect-delay = 0\n",
+                "/etc/sstp-ktls/office.conf:7: [connection] reconnect-delay = 0: must be "
+                "between 100ms and 1h"},
         BadCase{"ReconnectOrder", kBase + "[connection]\nreconnect-delay = 10m\nreconnect-max-delay = 1m\n",
                 "/etc/sstp-ktls/office.conf:8: [connection] reconnect-max-delay is shorter "
                 "than reconnect-delay"},
