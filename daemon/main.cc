@@ -81,14 +81,17 @@ int RunUp(const std::vector<std::string>& args) {
     log.Error("%s", std::string(password.status().message()));
     return kExitUsage;
   }
-  // Stop requests (SIGINT, SIGTERM, `sstp-ktls down`) all become one
-  // eventfd that the session reads on its ring.
+  // Stop requests (SIGINT, SIGTERM, SIGHUP when the terminal goes, SIGQUIT,
+  // `sstp-ktls down`) all become one eventfd that the session reads on its
+  // ring, so every one of them ends with the changes undone.
   UniqueFd stop_event(eventfd(0, EFD_CLOEXEC));
   UniqueFd status_request(eventfd(0, EFD_CLOEXEC));  // Blocking: read on the ring.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGQUIT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // Inherited by every thread.
   signal(SIGPIPE, SIG_IGN);
   std::thread([signals, fd = stop_event.get()] {
@@ -123,10 +126,17 @@ int RunUp(const std::vector<std::string>& args) {
     if (outcome.auth_failure) return kExitAuth;        // Retrying cannot help.
     if (outcome.certificate_rejected) return kExitCertificate;
     if (outcome.feature_missing) return kExitFeature;
+    if (outcome.stop_requested) {  // Asked to stop while it was failing.
+      log.Notice("disconnected");
+      return kExitOk;
+    }
+    if (outcome.was_connected) {  // A fresh failure after a working tunnel.
+      delay = c.reconnect_delay;
+      attempt = 1;
+    }
     if (!c.reconnect || (c.reconnect_attempts > 0 && attempt >= c.reconnect_attempts)) {
       return kExitFailure;
     }
-    if (outcome.was_connected) delay = c.reconnect_delay;  // A fresh failure.
     log.Notice("reconnecting in %s (attempt %d)", absl::FormatDuration(delay), attempt + 1);
     control::StatusSnapshot waiting = board.Latest();
     waiting.phase = "reconnecting";

@@ -68,6 +68,7 @@ struct Options {
   std::string ktls = "off";  // Record layer: off (OpenSSL) | on | auto.
   std::string ciphers;       // aes128,aes256,chacha20 (default: all three).
   bool tun_offload = true;   // TSO/GRO on the server's TUN.
+  std::optional<int> mru;    // Overrides the personality's LCP MRU offer.
   bool once = false;
 };
 
@@ -96,6 +97,7 @@ constexpr const char kUsage[] =
     "                         when it can\n"
     "  --ciphers LIST         AEADs allowed, in order: aes128,aes256,chacha20\n"
     "  --tun-offload on|off   TSO/GRO super-packets on the TUN (default on)\n"
+    "  --mru N                the LCP MRU offered (128..4091; default: the personality's)\n"
     "  --log-level L          error | warning | notice (default) | info | debug\n"
     "  --once                 serve one connection in the foreground, then exit\n"
     "users file: one 'name password' per line; '#' starts a comment line\n";
@@ -158,6 +160,12 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       o.tun_offload = value == "on";
     } else if (flag == "--auth") {
       o.auth = value;
+    } else if (flag == "--mru") {
+      int mru;
+      if (!absl::SimpleAtoi(value, &mru) || mru < 128 || mru > 4091) {
+        return absl::InvalidArgumentError("--mru wants 128..4091");
+      }
+      o.mru = mru;
     } else if (flag == "--log-level") {
       LogLevel level;
       if (!ParseLogLevel(value, &level)) return absl::InvalidArgumentError("bad --log-level");
@@ -383,6 +391,7 @@ absl::Status Connection::Serve(int fd, const tls::ServerContext& tls_context, in
 
   ppp::PppServerConfig ppp_config = ppp::PppServerConfig::ForPersonality(personality);
   ppp_config.logger = log_;
+  if (options_.mru) ppp_config.offer_mru = static_cast<uint16_t>(*options_.mru);
   ASSIGN_OR_RETURN(ppp_config.auth.users, LoadUsers(options_.users_file));
   ASSIGN_OR_RETURN(ppp_config.server_address, ParseV4(options_.server_ip));
   ASSIGN_OR_RETURN(ppp_config.client_address, ParseV4(options_.client_ip));

@@ -137,7 +137,12 @@ class Session::Impl final : public dataplane::ControlPlane {
     std::array<uint8_t, 128> buffer;
     void OnComplete(int32_t res, uint32_t) override {
       impl->stop_read_inflight_ = false;
-      if (res >= 0) impl->RequestStop("stop requested");
+      if (res < 0) return;
+      // The read emptied the eventfd: remember the request even when the
+      // session is already ending for another reason (RequestStop then
+      // does nothing), so that main() does not reconnect.
+      impl->outcome_.stop_requested = true;
+      impl->RequestStop("stop requested");
     }
   };
   // Reads the status-request eventfd: publish a snapshot, read again.
@@ -528,10 +533,12 @@ void Session::Impl::Apply(proto::Actions actions) {
 void Session::Impl::Apply(ppp::ClientActions actions) {
   for (ppp::ClientAction& action : actions) {
     if (auto* a = std::get_if<ppp::SendFrame>(&action)) {
-      if (!sstp_->ppp_control_allowed()) continue;
-      if (absl::Status s = engine_->SendPpp(a->protocol, a->information); !s.ok()) {
-        log_.Debug("%s", std::string(s.message()));
+      if (sstp_->ppp_control_allowed()) {
+        if (absl::Status s = engine_->SendPpp(a->protocol, a->information); !s.ok()) {
+          log_.Debug("%s", std::string(s.message()));
+        }
       }
+      // Sent or not (PAP carries the password in the clear): wiped.
       if (a->holds_secret) WipeBytes(a->information.data(), a->information.size());
     } else if (auto* a = std::get_if<ppp::StartTimer>(&action)) {
       PppTimer(a->id).Arm(a->after);
@@ -584,8 +591,25 @@ absl::Status Session::Impl::ConfigureNetwork() {
   const int tun_fd = tun.fd.get();
   const std::string name = tun.name;
   RETURN_IF_ERROR(changes_->AdoptTun(std::move(tun)));
-  RETURN_IF_ERROR(changes_->SetMtu(ifindex, static_cast<uint32_t>(profile_.network.mtu)));
-  RETURN_IF_ERROR(changes_->DisableIpv6AutoLinkLocal(ifindex));
+  // Never more than the server said it can receive (its LCP MRU), which
+  // may be below the profile's mtu: larger frames it would drop.
+  int mtu = profile_.network.mtu;
+  if (ppp_->peer_mru() < mtu) {
+    log_.Notice("interface MTU %d instead of the profile's %d: the server's MRU", ppp_->peer_mru(), mtu);
+    mtu = ppp_->peer_mru();
+  }
+  RETURN_IF_ERROR(changes_->SetMtu(ifindex, static_cast<uint32_t>(mtu)));
+  if (absl::Status s = changes_->DisableIpv6AutoLinkLocal(ifindex); !s.ok()) {
+    // EAFNOSUPPORT: no IPv6 on this interface (ipv6.disable=1, or an MTU
+    // below IPv6's 1280 with ipv6 = no): nothing to keep it from, and no
+    // IPv6 to configure either.
+    if (s.code() != absl::StatusCode::kUnimplemented) return s;
+    if (ipv6_) {
+      log_.Warning("IPv6 was negotiated, but %s has no IPv6 (%s): IPv4 only", name,
+                   std::string(s.message()));
+      ipv6_.reset();
+    }
+  }
   if (ipv4_) {
     netlink::AddressSpec spec;
     spec.ifindex = ifindex;
@@ -604,6 +628,7 @@ absl::Status Session::Impl::ConfigureNetwork() {
     RETURN_IF_ERROR(changes_->AddAddress(spec));
   }
   RETURN_IF_ERROR(changes_->SetLinkUp(ifindex));
+  std::vector<netlink::IpPrefix> routes;
   for (const config::IpPrefix& r : profile_.network.routes) {
     if ((r.family == AF_INET && !ipv4_) || (r.family == AF_INET6 && !ipv6_)) {
       log_.Warning("route %s skipped: %s was not negotiated", r.ToString(),
@@ -611,16 +636,29 @@ absl::Status Session::Impl::ConfigureNetwork() {
       continue;
     }
     ASSIGN_OR_RETURN(netlink::IpPrefix prefix, netlink::IpPrefix::Parse(r.ToString()));
+    routes.push_back(prefix);
+  }
+  // Before any route into the tunnel: if one would cover the server (the
+  // default route, or a profile route such as 10.0.0.0/8 around a server at
+  // 10.1.2.3), pin the server's own path first, or the tunnel would carry
+  // its own TLS connection.
+  absl::StatusOr<netlink::IpAddress> server = PeerAddress(socket_.get());
+  if (!server.ok()) {
+    log_.Warning("no host route to the server: %s", std::string(server.status().message()));
+  } else if (profile_.network.default_route ||
+             std::any_of(routes.begin(), routes.end(),
+                         [&](const netlink::IpPrefix& p) { return p.Contains(*server); })) {
+    RETURN_IF_ERROR(changes_->AddServerHostRoute(*server).status());
+  }
+  for (const netlink::IpPrefix& prefix : routes) {
     netlink::RouteSpec route;
     route.destination = prefix;
     route.oif = ifindex;
     RETURN_IF_ERROR(changes_->AddRoute(route));
   }
   if (profile_.network.default_route) {
-    // Keep the server reachable outside the tunnel, then take the default
-    // route with two /1 halves so the original default stays untouched.
-    absl::StatusOr<netlink::IpAddress> server = PeerAddress(socket_.get());
-    if (server.ok()) RETURN_IF_ERROR(changes_->AddServerHostRoute(*server).status());
+    // The default route as two /1 halves, so the original default stays
+    // untouched (the server's host route above is more specific).
     if (ipv4_) RETURN_IF_ERROR(changes_->AddSplitDefaultRoute(AF_INET, ifindex));
     if (ipv6_) RETURN_IF_ERROR(changes_->AddSplitDefaultRoute(AF_INET6, ifindex));
   }

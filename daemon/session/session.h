@@ -37,6 +37,9 @@ struct Outcome {
   bool certificate_rejected = false;  // TLS verification failed: never retry.
   bool feature_missing = false;  // A required kernel feature is missing: never retry.
   bool was_connected = false;  // CALL_CONNECTED was reached.
+  // A stop (signal, `sstp-ktls down`) was read from the stop eventfd while
+  // the session ran, perhaps after it had already failed: never reconnect.
+  bool stop_requested = false;
 };
 
 class Session {

@@ -28,6 +28,9 @@
 #                  Basic credentials (badproxy: wrong ones: exit 1, HTTP 407);
 #                  defroute: as up, with default-route = yes: the /1 pair
 #                  through the tunnel and a host route to the server outside it.
+#                  coverroute: as up, with a profile route (10.77.0.0/25)
+#                  that covers the server: a host route to the server outside
+#                  the tunnel comes first, so the tunnel never carries itself.
 #                  lateticket: as up, and the server sends a TLS 1.3
 #                  NewSessionTicket mid-session: the tunnel stays up;
 #                  keyupdate: the server sends a TLS 1.3 KeyUpdate mid-session:
@@ -44,7 +47,8 @@
 # Env: CLIENT_KTLS=auto|on|off (the profile's ktls, default auto);
 #      SERVER_KTLS=off|on|auto (the server's --ktls, default off);
 #      TLS_MAX=1.2|1.3 (the server's --tls-max); CIPHERS=aes128,... (the
-#      server's --ciphers); BULK_MIB=16 (each way); TUN_OFFLOAD=yes|no (the
+#      server's --ciphers); SERVER_MRU=N (the server's --mru: the client's
+#      interface MTU must come down to it); BULK_MIB=16 (each way); TUN_OFFLOAD=yes|no (the
 #      profile's tun-offload and the server's --tun-offload, default yes:
 #      status must then show super-packets cut and joined). With
 #      CLIENT_KTLS=on or SERVER_KTLS=on the logs and status must show the
@@ -124,6 +128,7 @@ case $expect in
   ktlson) client_ktls=on ;;
 esac
 default_route=no
+cover_route=0
 oversized=0
 server_required_sni=""
 keylog=0
@@ -135,6 +140,7 @@ case $expect in abort | garbage | silent | oversized | keyupdate) misbehave=$exp
 [[ $expect == lateticket ]] && misbehave=late-ticket
 case $expect in
   defroute) default_route=yes; expect=up ;;
+  coverroute) cover_route=1; expect=up ;;
   oversized | lateticket) expect=up; oversized=1 ;;
   proxy) expect=up; proxy=1 ;;
   keylog) expect=up; keylog=1; export SSLKEYLOGFILE="$work/keys.log" ;;
@@ -167,7 +173,7 @@ password = $password
 methods = ${methods//,/, }
 [network]
 interface = sstp-t0
-routes = 10.99.0.0/16
+routes = 10.99.0.0/16$([[ $cover_route -eq 1 ]] && echo ", 10.77.0.0/25")
 default-route = $default_route
 tun-offload = $tun_offload
 [connection]
@@ -181,7 +187,7 @@ ip netns exec "$srv" "$build/tools/sstp-test-server" --listen 10.77.0.1:443 \
   --cert "$work/pki/server.pem" --key "$work/pki/server.key" --users "$work/users" \
   --personality "$personality" ${server_auth:+--auth "$server_auth"} \
   ${misbehave:+--misbehave $misbehave} ${server_required_sni:+--required-sni $server_required_sni} \
-  --ktls "$server_ktls" ${TLS_MAX:+--tls-max $TLS_MAX} ${CIPHERS:+--ciphers $CIPHERS} \
+  --ktls "$server_ktls" ${TLS_MAX:+--tls-max $TLS_MAX} ${CIPHERS:+--ciphers $CIPHERS} ${SERVER_MRU:+--mru $SERVER_MRU} \
   --tun-offload "$([[ $tun_offload == yes ]] && echo on || echo off)" --tun sstps-t0 $([[ $expect == keyupdate || $key_limit -eq 1 ]] || echo --once) --log-level info >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 50); do grep -q READY "$work/server.log" && break; sleep 0.1; done
@@ -247,8 +253,19 @@ if [[ $keylog -eq 1 ]]; then
   fi
 fi
 
+if [[ -n ${SERVER_MRU:-} ]]; then
+  # The server can receive no more than its MRU: the interface says so.
+  ip -n "$cli" link show sstp-t0 | grep -q " mtu $SERVER_MRU " \
+    || fail "interface MTU is not the server's MRU $SERVER_MRU: $(ip -n "$cli" link show sstp-t0 | head -1)"
+  grep -q "interface MTU $SERVER_MRU instead of the profile's 1400" "$work/client.log" || fail "the MTU change was not logged"
+fi
 ip netns exec "$cli" ping -c 3 -i 0.2 -W 2 192.168.90.1 >"$work/ping.out" || fail "IPv4 ping"
 [[ ${DEMO:-0} == 1 ]] && echo "  ping 192.168.90.1 through the tunnel: $(grep 'packets transmitted' "$work/ping.out")"
+if [[ $cover_route -eq 1 ]]; then
+  routes=$(ip -n "$cli" route show)
+  grep "^10.77.0.0/25 dev sstp-t0" <<<"$routes" >/dev/null || fail "no 10.77.0.0/25 via the tunnel: $routes"
+  grep "^10.77.0.1 dev $tag-b" <<<"$routes" >/dev/null || fail "no host route to the server outside the tunnel: $routes"
+fi
 if [[ $default_route == yes ]]; then
   routes=$(ip -n "$cli" route show)
   grep "^0.0.0.0/1 dev sstp-t0" <<<"$routes" >/dev/null || fail "no 0.0.0.0/1 via the tunnel: $routes"
