@@ -1,9 +1,12 @@
 #include "daemon/session/dns.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "base/status.h"
 #include "base/unique_fd.h"
 
@@ -45,13 +49,21 @@ DnsConfigurator::Backend Detect() {
 
 }  // namespace
 
-absl::Status RunCommand(const std::vector<std::string>& argv, const std::string& input) {
+absl::Status RunCommand(const std::vector<std::string>& argv, const std::string& input,
+                        absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
   int in[2], err[2];
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return LastErrnoStatus("pipe");
   UniqueFd in_read(in[0]), in_write(in[1]), err_read(err[0]), err_write(err[1]);
   const pid_t pid = fork();
   if (pid < 0) return LastErrnoStatus("fork");
   if (pid == 0) {
+    // The daemon blocks SIGTERM & co. for its signal thread and ignores
+    // SIGPIPE; the command gets neither (both survive exec).
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGPIPE, SIG_DFL);
     dup2(in_read.get(), STDIN_FILENO);
     dup2(err_write.get(), STDERR_FILENO);
     dup2(err_write.get(), STDOUT_FILENO);
@@ -68,10 +80,37 @@ absl::Status RunCommand(const std::vector<std::string>& argv, const std::string&
   in_write.reset();
   std::string output;
   char buffer[512];
-  ssize_t n;
-  while ((n = read(err_read.get(), buffer, sizeof(buffer))) > 0) output.append(buffer, n);
+  bool timed_out = false;
+  bool reaped = false;
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (true) {
+    pollfd p{err_read.get(), POLLIN, 0};
+    const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+    const int ready = poll(&p, 1, static_cast<int>(std::clamp<int64_t>(ms, 0, 60000)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) break;
+    if (ready == 0) {
+      if (absl::Now() < deadline) continue;  // Woke a moment early.
+      // Exited, but something it started still holds the pipe: done.
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        reaped = true;
+        break;
+      }
+      timed_out = true;
+      kill(pid, SIGKILL);
+      break;
+    }
+    const ssize_t n = read(err_read.get(), buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // EOF: the command (and whatever it started) closed its output.
+    output.append(buffer, static_cast<size_t>(n));
+  }
+  while (!reaped && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) {
+    return absl::DeadlineExceededError(absl::StrCat(absl::StrJoin(argv, " "),
+                                                    ": still running after ",
+                                                    absl::FormatDuration(timeout), "; killed"));
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
   const std::string first_line(absl::StripAsciiWhitespace(output.substr(0, output.find('\n'))));

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "base/log.h"
 
 namespace sstp::session {
@@ -41,9 +42,12 @@ class DnsConfigurator {
   std::string applied_interface_;  // Empty: nothing to revert.
 };
 
-// Runs `argv` (PATH is searched) with `input` on its stdin; the error names
-// the command, its exit status and the first line it printed on stderr.
-absl::Status RunCommand(const std::vector<std::string>& argv, const std::string& input = "");
+// Runs `argv` (PATH is searched) with `input` on its stdin, with default
+// signal dispositions and none blocked; the error names the command, its
+// exit status and the first line it printed on stderr. A command still
+// running after `timeout` (a hung resolver hook) is killed: kDeadlineExceeded.
+absl::Status RunCommand(const std::vector<std::string>& argv, const std::string& input = "",
+                        absl::Duration timeout = absl::Seconds(10));
 
 }  // namespace sstp::session
 

@@ -1,5 +1,7 @@
 #include "daemon/session/dns.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -87,6 +89,37 @@ TEST_F(DnsTest, FailureNamesTheCommandAndItsMessage) {
   const absl::Status s = dns.Apply("office0", {"192.168.90.53"}, false);
   EXPECT_EQ(s.message(), "resolvconf -a office0.sstp-ktls: exit status 3: broken on purpose");
   EXPECT_TRUE(dns.Revert().ok()) << "nothing was applied, nothing to revert";
+}
+
+TEST(RunCommandTest, HungCommandIsKilledAtTheTimeout) {
+  const absl::Time start = absl::Now();
+  const absl::Status s = RunCommand({"sleep", "30"}, "", absl::Milliseconds(300));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(s.message(), "sleep 30: still running after 300ms; killed");
+}
+
+TEST(RunCommandTest, CommandThatLeavesABackgroundChildBehindStillSucceeds) {
+  // The command exits at once; what it started keeps the output pipe open.
+  const absl::Status s = RunCommand({"sh", "-c", "sleep 3 & exit 0"}, "", absl::Milliseconds(300));
+  EXPECT_TRUE(s.ok()) << s;
+}
+
+TEST(RunCommandTest, CommandRunsWithNoSignalBlockedOrIgnored) {
+  // As main() leaves them for its signal thread.
+  sigset_t blocked, old;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGTERM);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &blocked, &old), 0);
+  const auto old_pipe = signal(SIGPIPE, SIG_IGN);
+  // /proc/self/status of the command: SigBlk and SigIgn must be all zero.
+  const absl::Status s = RunCommand(
+      {"awk", "/^Sig(Blk|Ign):/ && $2 != \"0000000000000000\" { print > \"/dev/stderr\"; bad = 1 }"
+              " END { exit bad }",
+       "/proc/self/status"});
+  signal(SIGPIPE, old_pipe);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  EXPECT_TRUE(s.ok()) << s;
 }
 
 TEST(RunCommandTest, MissingProgramIsAClearError) {
