@@ -126,6 +126,10 @@ int RunUp(const std::vector<std::string>& args) {
     if (outcome.auth_failure) return kExitAuth;        // Retrying cannot help.
     if (outcome.certificate_rejected) return kExitCertificate;
     if (outcome.feature_missing) return kExitFeature;
+    if (outcome.permission_denied) {
+      log.Error("not retried: setting up the interface needs root (CAP_NET_ADMIN)");
+      return kExitFailure;
+    }
     if (outcome.stop_requested) {  // Asked to stop while it was failing.
       log.Notice("disconnected");
       return kExitOk;

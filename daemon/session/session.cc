@@ -177,6 +177,8 @@ class Session::Impl final : public dataplane::ControlPlane {
   void Apply(proto::Actions actions);
   void Apply(ppp::ClientActions actions);
   absl::Status ConfigureNetwork();
+  // ConfigureNetwork(), or the session ends with its error: false.
+  bool ConfigureNetworkOrFinish();
 
   uring::Timer& SstpTimer(proto::TimerId id);
   uring::Timer& PppTimer(ppp::TimerId id);
@@ -511,12 +513,7 @@ void Session::Impl::Apply(proto::Actions actions) {
       outcome_.was_connected = true;
       log_.Info("CALL_CONNECTED sent (crypto binding %s)",
                 proto::HashProtocolName(*sstp_->negotiated_hash()));
-      if (network_ready_) {
-        if (absl::Status s = ConfigureNetwork(); !s.ok()) {
-          Finish(s);
-          return;
-        }
-      }
+      if (network_ready_ && !ConfigureNetworkOrFinish()) return;
     } else if (auto* a = std::get_if<proto::CallEnded>(&action)) {
       absl::Status reason = a->reason;
       // An orderly disconnect the user did not ask for is still a lost
@@ -556,12 +553,7 @@ void Session::Impl::Apply(ppp::ClientActions actions) {
       ipv6_ = *a;
     } else if (std::holds_alternative<ppp::NetworkReady>(action)) {
       network_ready_ = true;
-      if (call_connected_) {
-        if (absl::Status s = ConfigureNetwork(); !s.ok()) {
-          Finish(s);
-          return;
-        }
-      }
+      if (call_connected_ && !ConfigureNetworkOrFinish()) return;
     } else if (auto* a = std::get_if<ppp::LinkFailed>(&action)) {
       log_.Error("%s", std::string(a->reason.message()));
       outcome_.auth_failure = a->auth_failure;
@@ -573,6 +565,14 @@ void Session::Impl::Apply(ppp::ClientActions actions) {
       Apply(sstp_->Disconnect());
     }
   }
+}
+
+bool Session::Impl::ConfigureNetworkOrFinish() {
+  absl::Status s = ConfigureNetwork();
+  if (s.ok()) return true;
+  outcome_.permission_denied = s.code() == absl::StatusCode::kPermissionDenied;
+  Finish(std::move(s));
+  return false;
 }
 
 absl::Status Session::Impl::ConfigureNetwork() {

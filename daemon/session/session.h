@@ -36,6 +36,9 @@ struct Outcome {
   bool auth_failure = false;   // Wrong password, unknown user: never retry.
   bool certificate_rejected = false;  // TLS verification failed: never retry.
   bool feature_missing = false;  // A required kernel feature is missing: never retry.
+  // Setting up the interface was not permitted (no CAP_NET_ADMIN): retrying
+  // cannot help.
+  bool permission_denied = false;
   bool was_connected = false;  // CALL_CONNECTED was reached.
   // A stop (signal, `sstp-ktls down`) was read from the stop eventfd while
   // the session ran, perhaps after it had already failed: never reconnect.

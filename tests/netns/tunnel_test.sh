@@ -16,6 +16,8 @@
 #                  badca / badname / badpin: the client exits 4;
 #                  mismatch: no common method, the client exits 1 saying so;
 #                  ktlson: `ktls = on` cannot be honoured: exit 5 with the reason;
+#                  nocap: the client runs without CAP_NET_ADMIN (setpriv),
+#                  reconnect = yes: exit 1 naming it, never retried;
 #                  noserver: nothing listens, the client exits 1 naming it;
 #                  serverstop: the server is stopped mid-session (SIGTERM:
 #                  its CALL_DISCONNECT); the client exits 1, cleans up;
@@ -177,7 +179,7 @@ routes = 10.99.0.0/16$([[ $cover_route -eq 1 ]] && echo ", 10.77.0.0/25")
 default-route = $default_route
 tun-offload = $tun_offload
 [connection]
-$([[ $expect == badpass || $expect == keyupdate || $key_limit -eq 1 ]] && echo "reconnect = yes" || echo "reconnect = no")
+$([[ $expect == badpass || $expect == keyupdate || $expect == nocap || $key_limit -eq 1 ]] && echo "reconnect = yes" || echo "reconnect = no")
 $([[ $expect == keyupdate || $key_limit -eq 1 ]] && echo "reconnect-delay = 1s")
 $([[ $expect == silent ]] && echo "hello-interval = 2s")
 CONF
@@ -201,7 +203,9 @@ if [[ $proxy -eq 1 ]]; then
   for _ in $(seq 50); do grep -q READY "$work/proxy.log" && break; sleep 0.1; done
 fi
 
-ip netns exec "$cli" "$build/daemon/sstp-ktls" up "$work/client.conf" --log-level info \
+without_net_admin=()
+[[ $expect == nocap ]] && without_net_admin=(setpriv --bounding-set=-net_admin --inh-caps=-net_admin)
+ip netns exec "$cli" "${without_net_admin[@]}" "$build/daemon/sstp-ktls" up "$work/client.conf" --log-level info \
   >"$work/client.log" 2>&1 &
 client_pid=$!
 
@@ -213,7 +217,7 @@ if [[ $expect != up && $expect != keyupdate && $midsession -eq 0 ]]; then
   client_pid=""
   case $expect in
     badpass | baduser) want=3 ;;
-    mismatch | noserver | badproxy | badsni) want=1 ;;
+    mismatch | noserver | badproxy | badsni | nocap) want=1 ;;
     ktlson) want=5 ;;
     *) want=4 ;;
   esac
@@ -222,6 +226,10 @@ if [[ $expect != up && $expect != keyupdate && $midsession -eq 0 ]]; then
   grep -E "error" "$work/client.log" | head -3
   if [[ $expect == badpass ]]; then
     grep "reconnecting" "$work/client.log" >/dev/null && fail "an authentication failure was retried"
+  fi
+  if [[ $expect == nocap ]]; then
+    grep "session ended" "$work/client.log" | grep -q "needs CAP_NET_ADMIN" || fail "the error does not name CAP_NET_ADMIN"
+    grep "reconnecting" "$work/client.log" >/dev/null && fail "a missing privilege was retried"
   fi
   echo "PASS ($personality, $methods, $expect): exit $rc"
   exit 0
