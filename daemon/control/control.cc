@@ -1,7 +1,9 @@
 #include "daemon/control/control.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -62,13 +64,32 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const std::s
   if (!dir.empty() && mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return LastErrnoStatus(absl::StrCat("mkdir ", dir));
   }
-  // A live daemon answers; a stale file from a crashed one does not.
-  if (SendControlCommand(path, "ping", absl::Seconds(1)).ok()) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("another sstp-ktls already runs this profile (", path, ")"));
+  // One daemon per profile: whoever holds the lock. (Asking the socket
+  // whether a daemon answers would race: a busy one may answer late.)
+  const std::string lock_path = path + ".lock";
+  UniqueFd lock;
+  while (true) {
+    lock.reset(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!lock.valid()) return LastErrnoStatus(absl::StrCat("open ", lock_path));
+    if (flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("another sstp-ktls already runs this profile (", path, ")"));
+      }
+      return LastErrnoStatus(absl::StrCat("flock ", lock_path));
+    }
+    // The previous holder unlinks the file as it exits: a lock on that
+    // unlinked file proves nothing, so take the one now at the path.
+    struct stat held {}, now {};
+    if (fstat(lock.get(), &held) == 0 && stat(lock_path.c_str(), &now) == 0 &&
+        held.st_dev == now.st_dev && held.st_ino == now.st_ino) {
+      break;
+    }
   }
-  unlink(path.c_str());
+  unlink(path.c_str());  // A stale socket from a daemon that was killed.
   std::unique_ptr<ControlServer> server(new ControlServer());
+  server->lock_path_ = lock_path;
+  server->lock_ = std::move(lock);
   server->path_ = path;
   server->stop_event_fd_ = stop_event_fd;
   server->status_request_fd_ = status_request_fd;
@@ -93,6 +114,9 @@ ControlServer::~ControlServer() {
     thread_.join();
   }
   if (!path_.empty()) unlink(path_.c_str());
+  // Still holding the lock: a daemon waiting on this file retries on the
+  // new one (see Start).
+  if (lock_.valid()) unlink(lock_path_.c_str());
 }
 
 void ControlServer::Serve() {

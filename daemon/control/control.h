@@ -41,6 +41,10 @@ class ControlServer {
   void Handle(int client);
 
   std::string path_;
+  // flock'd for the daemon's life: the one daemon of this profile (a lock
+  // the kernel drops even when the process is killed).
+  std::string lock_path_;
+  UniqueFd lock_;
   UniqueFd listener_, quit_;
   int stop_event_fd_ = -1;
   int status_request_fd_ = -1;

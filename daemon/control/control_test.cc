@@ -1,7 +1,9 @@
 #include "daemon/control/control.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -101,6 +103,26 @@ TEST_F(ControlTest, OneDaemonPerProfileAndTheSocketGoesAway) {
   absl::StatusOr<std::string> reply = SendControlCommand(path_, "status", absl::Seconds(1));
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(reply.status().message()), HasSubstr("no sstp-ktls runs for this profile"));
+}
+
+TEST_F(ControlTest, ADaemonTooBusyToAnswerStillHoldsTheProfile) {
+  // The profile's lock is what counts, not whether the socket answers in
+  // time: here a stand-in holds the lock and nothing listens at all.
+  const std::string lock_path = path_ + ".lock";
+  const int held = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(flock(held, LOCK_EX), 0);
+  absl::StatusOr<std::unique_ptr<ControlServer>> refused =
+      ControlServer::Start(path_, stop_.get(), request_.get(), &board_, Logger("t"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kAlreadyExists);
+  close(held);  // As the kernel does when that daemon dies.
+  {
+    absl::StatusOr<std::unique_ptr<ControlServer>> server =
+        ControlServer::Start(path_, stop_.get(), request_.get(), &board_, Logger("t"));
+    ASSERT_TRUE(server.ok()) << server.status();
+    EXPECT_EQ(*SendControlCommand(path_, "ping", absl::Seconds(5)), "pong\n");
+  }
+  EXPECT_NE(access(lock_path.c_str(), F_OK), 0) << "lock file removed on shutdown";
 }
 
 TEST_F(ControlTest, StaleSocketFromACrashedDaemonIsReplaced) {

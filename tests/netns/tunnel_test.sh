@@ -495,6 +495,7 @@ rc=$?
 client_pid=""
 [[ $rc -eq 0 ]] || fail "client exit code $rc after the stop request"
 [[ -e $SSTP_KTLS_RUN_DIR/client.sock ]] && fail "control socket left behind"
+[[ -e $SSTP_KTLS_RUN_DIR/client.sock.lock ]] && fail "control lock left behind"
 grep "resolvconf -d sstp-t0.sstp-ktls" "$work/dns.log" >/dev/null || fail "DNS not reverted"
 ip -n "$cli" link show sstp-t0 >/dev/null 2>&1 && fail "TUN left behind"
 ip -n "$cli" route show | grep sstp-t0 && fail "route left behind"
