@@ -1,8 +1,8 @@
 #include "daemon/dataplane/engine.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <linux/tls.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -336,7 +336,7 @@ absl::Status Engine::SendSstp(absl::Span<const uint8_t> packet) {
   if (packet.empty()) return absl::InvalidArgumentError("data plane: empty SSTP packet");
   if (failed_ || stopping_) return absl::FailedPreconditionError("data plane: connection closed");
   absl::Span<uint8_t> space = ControlArena(packet.size());
-  if (space.empty() && !packet.empty()) {
+  if (space.empty()) {
     return absl::ResourceExhaustedError("data plane: control queue full");
   }
   std::memcpy(space.data(), packet.data(), packet.size());
@@ -444,8 +444,8 @@ void Engine::OnSend(int32_t res) {
   sending_.iov.clear();
   sending_.arena.clear();
   sending_.bytes = 0;
-  ArmTunReads();
-  Flush();  // Whatever piled up meanwhile goes out as the next batch.
+  Flush();  // Whatever piled up meanwhile goes out as the next batch (and
+            // FrameTunPackets() re-arms the TUN reads).
 }
 
 // ----------------------------------------------------------------- receive

@@ -139,6 +139,15 @@ class EngineTest : public ::testing::TestWithParam<bool> {
     engine_->Start();
   }
 
+  // Few buffers and a low back-pressure mark: reads pause early and often.
+  static EngineOptions FewBuffers() {
+    EngineOptions options;
+    options.tun_buffers = 8;
+    options.tun_read_depth = 4;
+    options.max_pending_bytes = 8 * 1024;
+    return options;
+  }
+
   void Pump(int turns = 1) {
     for (int i = 0; i < turns; ++i) {
       ASSERT_TRUE(ring_->RunOnce(1, absl::Milliseconds(2)).ok());
@@ -385,11 +394,7 @@ TEST_P(EngineTest, PeerCloseIsReported) {
 }
 
 TEST_P(EngineTest, BackPressureLosesNothingWithFewBuffers) {
-  EngineOptions options;
-  options.tun_buffers = 8;
-  options.tun_read_depth = 4;
-  options.max_pending_bytes = 8 * 1024;
-  MakeEngine(options);
+  MakeEngine(FewBuffers());
   ASSERT_TRUE(engine_->AttachTun(tun_.get()).ok());
   std::vector<Bytes> sent;
   size_t written = 0;
@@ -505,11 +510,7 @@ TEST_P(EngineTest, ReadsGoOnWhenEverythingReadWasDropped) {
   // Reads pause while what was read exceeds max_pending_bytes; if all of it
   // is then dropped (here: TSO segments too big for the MTU), no send
   // follows, and the reads must resume anyway.
-  EngineOptions options;
-  options.tun_buffers = 8;
-  options.tun_read_depth = 4;
-  options.max_pending_bytes = 8 * 1024;
-  MakeEngine(options);
+  MakeEngine(FewBuffers());
   ASSERT_TRUE(engine_->AttachTun(tun_.get(), /*vnet_hdr=*/true).ok());
   VnetHeader vnet;
   vnet.flags = kVnetNeedsCsum;

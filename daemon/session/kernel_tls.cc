@@ -300,6 +300,8 @@ absl::StatusOr<RecordLayer> StartRecordLayer(tls::Connection& tls, int fd, Kerne
     // From here the kernel, or OpenSSL's own state, has what it needs.
     tls.ForgetCapturedSecrets();
     if (kernel.ok()) {
+      // The same wear limit for our key as the user-space record layer's.
+      (*kernel)->set_key_update_records(tls.key_update_records());
       const tls::RecordCounters c = tls.counters();
       log.Info("record layer: kernel TLS (%s) both directions, from record %d sent / %d received",
                (*kernel)->Describe(), c.tx_seq, c.rx_seq);

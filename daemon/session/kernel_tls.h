@@ -96,16 +96,15 @@ class KernelTls {
   absl::StatusOr<RecordCount> KernelRecords() const;
 
   // TLS 1.3 with AES-GCM (RFC 8446 5.5: at most 2^24.5 full-size records
-  // under one key): once the kernel has sent key_update_records() records
-  // under our current key, sends a KeyUpdate and installs the next key where
-  // the kernel can rekey (Linux 6.14+). Where it cannot, the call must end:
+  // under one key): once the kernel has sent the set_key_update_records()
+  // number of records under our current key, sends a KeyUpdate and installs
+  // the next key where the kernel can rekey (Linux 6.14+). Where it cannot, the call must end:
   // kFailedPrecondition naming the limit, so that a new connection starts
   // with fresh keys. OK otherwise (also for ChaCha20-Poly1305 and TLS 1.2).
   // Call it about once a second: even at 100 Gbit/s the margin between 2^24
   // and 2^24.5 records lasts several seconds.
   absl::Status CheckSendKeyUsage();
   void set_key_update_records(uint64_t records) { key_update_records_ = records; }
-  uint64_t key_update_records() const { return key_update_records_; }
 
   uint32_t rekeys() const { return rx_rekeys_ + tx_rekeys_; }
   // "TLS 1.3 AES-128-GCM" as installed.

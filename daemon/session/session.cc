@@ -297,6 +297,7 @@ absl::Status Session::Impl::Connect() {
   // The record layer: the kernel takes the session here, at the natural
   // switch point (KTLS-NOTES.md): the server waits for
   // CALL_CONNECT_REQUEST, and OpenSSL holds no received bytes.
+  // Either record layer takes our key's wear limit from the connection.
   tls_->set_key_update_records(static_cast<uint64_t>(profile_.tls.key_update_records));
   KernelTlsPolicy policy = KernelTlsPolicy::kAuto;
   if (profile_.tls.ktls == config::KtlsMode::kOn) policy = KernelTlsPolicy::kRequire;
@@ -313,7 +314,6 @@ absl::Status Session::Impl::Connect() {
   }
   kernel_ = std::move(layer->kernel);
   codec_ = std::move(layer->codec);
-  if (kernel_) kernel_->set_key_update_records(static_cast<uint64_t>(profile_.tls.key_update_records));
   user_space_reason_ = layer->user_space_reason;
   return absl::OkStatus();
 }

@@ -691,20 +691,16 @@ absl::Status Connection::Encrypt(absl::Span<const uint8_t> plaintext, std::vecto
   }
   if (plaintext.empty()) return absl::OkStatus();
   ERR_clear_error();
-  if (c.counters.tx_seq >= c.key_update_records && c.key_update_records != 0 &&
-      SSL_version(c.ssl.get()) == TLS1_3_VERSION &&
+  if (c.key_update_records != 0 && c.counters.tx_seq >= c.key_update_records &&
+      c.info.version == TlsVersion::kTls13 && c.info.cipher != Cipher::kChacha20Poly1305 &&
       SSL_get_key_update_type(c.ssl.get()) == SSL_KEY_UPDATE_NONE) {
-    const SSL_CIPHER* cipher = SSL_get_current_cipher(c.ssl.get());
-    const int nid = cipher != nullptr ? SSL_CIPHER_get_cipher_nid(cipher) : NID_undef;
     // Scheduled here, sent by the SSL_write below ahead of the data; the
     // message callback then restarts tx_seq under the next key.
-    if (nid == NID_aes_128_gcm || nid == NID_aes_256_gcm) {
-      if (SSL_key_update(c.ssl.get(), SSL_KEY_UPDATE_NOT_REQUESTED) != 1) {
-        return c.IoFailure("TLS key update");
-      }
-      c.logger.Info("our TLS keys updated after %d records (the AES-GCM limit; rekey %d)",
-                    c.counters.tx_seq + 1, c.counters.tx_key_updates + 1);
+    if (SSL_key_update(c.ssl.get(), SSL_KEY_UPDATE_NOT_REQUESTED) != 1) {
+      return c.IoFailure("TLS key update");
     }
+    c.logger.Info("our TLS keys updated after %d records (the AES-GCM limit; rekey %d)",
+                  c.counters.tx_seq + 1, c.counters.tx_key_updates + 1);
   }
   internal::SinkScope sink(c.buffers, out);
   size_t written = 0;
@@ -715,6 +711,7 @@ absl::Status Connection::Encrypt(absl::Span<const uint8_t> plaintext, std::vecto
 }
 
 void Connection::set_key_update_records(uint64_t records) { impl_->key_update_records = records; }
+uint64_t Connection::key_update_records() const { return impl_->key_update_records; }
 
 size_t Connection::DecryptSpace(size_t ciphertext_size) const {
   return ciphertext_size + kMaxRecordOnWire + impl_->buffers.Unread();

@@ -143,6 +143,7 @@ class Connection {
   // kDefaultKeyUpdateRecords. ChaCha20-Poly1305 and TLS 1.2 ignore it.
   static constexpr uint64_t kDefaultKeyUpdateRecords = uint64_t{1} << 24;
   void set_key_update_records(uint64_t records);
+  uint64_t key_update_records() const;
 
   // Feeds `ciphertext` (any chunk of the stream from the peer; a record
   // may be split across calls) and appends every complete record's
